@@ -1,0 +1,176 @@
+"""One error format for the whole API: RFC 9457 problem details.
+
+    {"type": "urn:continuum:problem:invalid", "title": "Invalid input",
+     "status": 400, "detail": "date_of_birth: Enter a valid date.",
+     "code": "invalid",
+     "errors": [{"field": "date_of_birth", "code": "invalid", "message": "..."}]}
+
+Domain errors from services/ and DRF's own exceptions both come through
+here; this is the only place that knows which HTTP status each one gets.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from services import errors as domain
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# Most specific first; DomainError itself (a bug if raised bare) falls to 409.
+DOMAIN_STATUS = [
+    (domain.NotFound, status.HTTP_404_NOT_FOUND, "Not found"),
+    (domain.NotPermitted, status.HTTP_403_FORBIDDEN, "Not permitted"),
+    (domain.InvalidInput, status.HTTP_400_BAD_REQUEST, "Invalid input"),
+    (domain.CapacityExceeded, status.HTTP_409_CONFLICT, "Capacity exceeded"),
+    (domain.IllegalTransition, status.HTTP_409_CONFLICT, "Illegal transition"),
+    (domain.Conflict, status.HTTP_409_CONFLICT, "Conflict"),
+    (domain.DomainError, status.HTTP_409_CONFLICT, "Conflict"),
+]
+
+DRF_TITLES = {
+    400: "Invalid input",
+    401: "Not authenticated",
+    403: "Not permitted",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    415: "Unsupported media type",
+    429: "Too many requests",
+}
+
+
+def problem(
+    *, status_code: int, code: str, title: str, detail: str, errors: list[dict] | None = None
+) -> dict:
+    body = {
+        "type": f"urn:continuum:problem:{code}",
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _flatten(detail, path: str = "") -> list[dict]:
+    """DRF's nested error dict/list -> [{"field": "a.0.b", "code", "message"}]."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "detail") else str(key)
+            out += _flatten(value, f"{path}.{name}" if path and name else (name or path))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, value in enumerate(detail):
+            nested = isinstance(value, dict | list)
+            out += _flatten(value, f"{path}.{index}" if nested and path else path)
+        return out
+    return [
+        {
+            "field": path or None,
+            "code": getattr(detail, "code", "invalid"),
+            "message": str(detail),
+        }
+    ]
+
+
+def _summary(errors: list[dict]) -> str:
+    return "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
+
+
+def _respond(body: dict, headers: dict | None = None) -> Response:
+    return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every error leaves the API as a problem document."""
+    if isinstance(exc, domain.DomainError):
+        set_rollback()
+        status_code, title = next(
+            (code, title) for cls, code, title in DOMAIN_STATUS if isinstance(exc, cls)
+        )
+        errors = (
+            [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else None
+        )
+        return _respond(
+            problem(
+                status_code=status_code,
+                code=exc.code,
+                title=title,
+                detail=exc.message,
+                errors=errors,
+            )
+        )
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: let Django log it and answer 500
+
+    set_rollback()
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    status_code = exc.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        return _respond(
+            problem(
+                status_code=status_code,
+                code="invalid",
+                title="Invalid input",
+                detail=_summary(errors),
+                errors=errors,
+            ),
+            headers,
+        )
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else "error"
+    return _respond(
+        problem(
+            status_code=status_code,
+            code=code,
+            title=DRF_TITLES.get(status_code, "Error"),
+            detail=str(exc.detail),
+        ),
+        headers,
+    )
+
+
+def api_not_found(request, exception=None):
+    """handler404 for URLs that match no route: JSON under /api/, HTML elsewhere."""
+    if request.path.startswith("/api/"):
+        body = problem(
+            status_code=404, code="not_found", title="Not found", detail="No such endpoint."
+        )
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    """handler500: even a bug answers in the documented format under /api/."""
+    if request.path.startswith("/api/"):
+        body = problem(
+            status_code=500,
+            code="server_error",
+            title="Server error",
+            detail="An unexpected error occurred; it has been logged.",
+        )
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from backend.audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Append-only: visible to the organisation's admins, never edited."""
+
+    list_display = ["at", "actor", "action", "object_type", "object_id", "client_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["client_id", "object_id", "actor__username"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,77 @@
+"""The back office. Clinical state changes only through services/, so the
+admin shows episodes, placements and transfers read-only; clients' contact
+details may be corrected here."""
+
+from django.contrib import admin
+
+from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "mrn", "date_of_birth", "registered_site"]
+    search_fields = ["mrn", "last_name", "first_name"]
+    list_filter = ["registered_site"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PlacementInline(admin.TabularInline):
+    model = Placement
+    extra = 0
+    fields = ["program", "started_at", "ended_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Episode)
+class EpisodeAdmin(ReadOnlyAdmin):
+    list_display = ["client", "admitted_at", "discharged_at", "discharge_type", "referral_source"]
+    list_filter = ["discharge_type", "referral_source"]
+    search_fields = ["client__mrn", "client__last_name"]
+    list_select_related = ["client"]
+    inlines = [PlacementInline]
+
+
+@admin.register(Placement)
+class PlacementAdmin(ReadOnlyAdmin):
+    list_display = ["client", "program", "started_at", "ended_at"]
+    list_filter = ["program__site", "program__level"]
+    search_fields = ["client__mrn", "client__last_name"]
+    list_select_related = ["client", "program__site", "program__level"]
+
+
+class TransferEventInline(admin.TabularInline):
+    model = TransferEvent
+    extra = 0
+    fields = ["at", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ["client", "from_program", "to_program", "status", "requested_at"]
+    list_filter = ["status", "to_program__site"]
+    search_fields = ["client__mrn", "client__last_name"]
+    list_select_related = ["client", "from_program__site", "to_program__site"]
+    inlines = [TransferEventInline]

@@ -1,0 +1,224 @@
+"""Who may see and do what. Every queryset of clinical records starts here.
+
+Roles (granted with `role_grant`, stored as django-guardian permissions):
+
+- care coordinator: object permission `network.coordinate_site` on a site;
+- site manager: `network.manage_site` on a site (everything a coordinator may
+  do there, plus capacity overrides);
+- alumni coordinator: the global permission `network.coordinate_alumni`: the
+  alumni level at every site;
+- organisation admin: the global permission `network.administer_organisation`
+  (or a Django superuser): every site, every client.
+
+A caller sees a client who was registered at, has or had a placement at, or
+has a transfer from or to one of their sites (alumni coordinators: an alumni
+program anywhere). Records of a client are visible exactly when the client is.
+Everything else answers "not found", never "forbidden".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from backend.care.models import Client, Episode, Placement, Transfer
+from backend.network.models import LevelCode, Program, Site
+from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotFound, NotPermitted
+
+User = AbstractBaseUser | AnonymousUser
+
+PERM_COORDINATE = "network.coordinate_site"
+PERM_MANAGE = "network.manage_site"
+PERM_ALUMNI = "network.coordinate_alumni"
+PERM_ADMIN = "network.administer_organisation"
+
+
+class Role(enum.StrEnum):
+    CARE_COORDINATOR = "care_coordinator"
+    SITE_MANAGER = "site_manager"
+    ALUMNI_COORDINATOR = "alumni_coordinator"
+    ORGANISATION_ADMIN = "organisation_admin"
+
+
+SITE_ROLES = {Role.CARE_COORDINATOR: PERM_COORDINATE, Role.SITE_MANAGER: PERM_MANAGE}
+GLOBAL_ROLES = {Role.ALUMNI_COORDINATOR: PERM_ALUMNI, Role.ORGANISATION_ADMIN: PERM_ADMIN}
+
+
+@dataclass(frozen=True)
+class AccessScope:
+    """What one user may reach, read once per request (a constant few queries)."""
+
+    is_org_admin: bool
+    is_alumni_coordinator: bool
+    care_site_ids: frozenset[UUID]
+    managed_site_ids: frozenset[UUID]
+
+    @property
+    def is_staff_of_anything(self) -> bool:
+        return self.is_org_admin or self.is_alumni_coordinator or bool(self.care_site_ids)
+
+
+_NO_ACCESS = AccessScope(False, False, frozenset(), frozenset())
+
+
+def access_scope(user: User) -> AccessScope:
+    if not user.is_authenticated or not user.is_active:
+        return _NO_ACCESS
+    cached = getattr(user, "_continuum_access_scope", None)
+    if cached is not None:
+        return cached
+
+    def site_ids(perms: list[str]) -> frozenset[UUID]:
+        sites = get_objects_for_user(
+            user,
+            perms,
+            klass=Site,
+            any_perm=True,
+            with_superuser=False,
+            accept_global_perms=False,
+        )
+        return frozenset(sites.values_list("id", flat=True))
+
+    scope = AccessScope(
+        is_org_admin=user.is_superuser or user.has_perm(PERM_ADMIN),
+        is_alumni_coordinator=user.has_perm(PERM_ALUMNI),
+        care_site_ids=site_ids([PERM_COORDINATE, PERM_MANAGE]),
+        managed_site_ids=site_ids([PERM_MANAGE]),
+    )
+    user._continuum_access_scope = scope
+    return scope
+
+
+def forget_access_scope(user: User) -> None:
+    """Drop the cached scope (after a role change within one request or test)."""
+    for attr in ("_continuum_access_scope", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+# --- roles ---------------------------------------------------------------
+
+
+@transaction.atomic
+def role_grant(*, user: AbstractBaseUser, role: Role, site: Site | None = None) -> None:
+    if role in SITE_ROLES:
+        if site is None:
+            raise ValueError(f"{role} is granted at a site.")
+        assign_perm(SITE_ROLES[role], user, site)
+        if role is Role.SITE_MANAGER:
+            assign_perm(PERM_COORDINATE, user, site)
+    else:
+        assign_perm(GLOBAL_ROLES[role], user)
+    forget_access_scope(user)
+
+
+@transaction.atomic
+def role_revoke(*, user: AbstractBaseUser, role: Role, site: Site | None = None) -> None:
+    if role in SITE_ROLES:
+        remove_perm(SITE_ROLES[role], user, site)
+    else:
+        remove_perm(GLOBAL_ROLES[role], user)
+    forget_access_scope(user)
+
+
+def roles_of(user: User) -> list[dict]:
+    """The user's roles, for the `me` endpoint and the admin."""
+    scope = access_scope(user)
+    roles: list[dict] = []
+    if scope.is_org_admin:
+        roles.append({"role": Role.ORGANISATION_ADMIN, "site": None})
+    if scope.is_alumni_coordinator:
+        roles.append({"role": Role.ALUMNI_COORDINATOR, "site": None})
+    for site_id in sorted(scope.care_site_ids, key=str):
+        role = Role.SITE_MANAGER if site_id in scope.managed_site_ids else Role.CARE_COORDINATOR
+        roles.append({"role": role, "site": site_id})
+    return roles
+
+
+# --- what a user may see ---------------------------------------------------
+
+
+def _site_filter(site_ids: Iterable[UUID], prefix: str) -> Q:
+    return Q(**{f"{prefix}site_id__in": list(site_ids)})
+
+
+def clients_visible_to(user: User) -> QuerySet[Client]:
+    scope = access_scope(user)
+    if scope.is_org_admin:
+        return Client.objects.all()
+    if not scope.is_staff_of_anything:
+        return Client.objects.none()
+    sites = list(scope.care_site_ids)
+    placement_here = Q(program__site_id__in=sites)
+    transfer_here = Q(from_program__site_id__in=sites) | Q(to_program__site_id__in=sites)
+    if scope.is_alumni_coordinator:
+        placement_here |= Q(program__level_id=LevelCode.ALUMNI)
+        transfer_here |= Q(to_program__level_id=LevelCode.ALUMNI)
+    return Client.objects.filter(
+        Q(registered_site_id__in=sites)
+        | Exists(Placement.objects.filter(placement_here, client_id=OuterRef("pk")))
+        | Exists(Transfer.objects.filter(transfer_here, client_id=OuterRef("pk")))
+    )
+
+
+def episodes_visible_to(user: User) -> QuerySet[Episode]:
+    return Episode.objects.filter(client__in=clients_visible_to(user))
+
+
+def placements_visible_to(user: User) -> QuerySet[Placement]:
+    return Placement.objects.filter(client__in=clients_visible_to(user))
+
+
+def transfers_visible_to(user: User) -> QuerySet[Transfer]:
+    return Transfer.objects.filter(client__in=clients_visible_to(user))
+
+
+def client_get_visible(user: User, client_id: UUID | str) -> Client:
+    """The client, or NotFound whether it is missing or merely not visible."""
+    try:
+        return clients_visible_to(user).get(pk=client_id)
+    # A malformed UUID raises ValidationError: it is as absent as any other.
+    except (Client.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+# --- what a user may do ----------------------------------------------------
+
+
+def can_act_for_program(user: User, program: Program) -> bool:
+    """On the care team of the program: its site's coordinators and managers,
+    alumni coordinators for alumni programs, organisation admins."""
+    scope = access_scope(user)
+    return (
+        scope.is_org_admin
+        or program.site_id in scope.care_site_ids
+        or (scope.is_alumni_coordinator and program.level_id == LevelCode.ALUMNI)
+    )
+
+
+def can_override_capacity(user: User, program: Program) -> bool:
+    scope = access_scope(user)
+    return scope.is_org_admin or program.site_id in scope.managed_site_ids
+
+
+def can_register_at_site(user: User, site: Site) -> bool:
+    scope = access_scope(user)
+    return scope.is_org_admin or site.pk in scope.care_site_ids
+
+
+def require_program_team(user: User, program: Program) -> None:
+    if not can_act_for_program(user, program):
+        raise NotPermitted(MSG_NOT_YOUR_PROGRAM)
+
+
+def require_capacity_override(user: User, program: Program) -> None:
+    if not can_override_capacity(user, program):
+        raise NotPermitted(MSG_OVERRIDE_NOT_ALLOWED, field="capacity_override_reason")

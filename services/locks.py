@@ -1,0 +1,34 @@
+"""Row locks, always taken in one order: client, then transfer, then program.
+
+Every write about a client locks the client's row first, so that one
+client's admissions, transfers and discharges queue up instead of
+interleaving, and no two transactions can wait on each other in a circle.
+(SQLite, the demo database, serialises all writers and ignores these.)
+"""
+
+from uuid import UUID
+
+from backend.care.models import Client, Transfer
+from backend.network.models import Program
+
+
+def client_lock(client_id: UUID) -> Client:
+    return Client.objects.select_for_update().get(pk=client_id)
+
+
+def transfer_lock(transfer_id: UUID) -> Transfer:
+    return (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("from_program__level", "to_program__level", "from_placement")
+        .get(pk=transfer_id)
+    )
+
+
+def program_lock(program_id: UUID) -> Program:
+    """Admissions and approvals into one program queue up on its row, so two
+    coordinators racing for the last bed are served one after the other."""
+    return (
+        Program.objects.select_for_update(of=("self",))
+        .select_related("site", "level")
+        .get(pk=program_id)
+    )

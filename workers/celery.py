@@ -1,0 +1,34 @@
+"""The Celery app, configured from Django settings (the CELERY_ namespace).
+
+Redis carries wake-ups only: pending work is kept as PostgreSQL rows, so a
+lost message is recovered by a sweep rather than lost (docs/architecture.md).
+Without REDIS_URL, tasks run eagerly in the calling process (the demo).
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.local")
+
+app = Celery("continuum")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [
+    Queue("default"),
+    Queue("handoffs"),
+    Queue("notifications"),
+    Queue("followups"),
+]
+app.conf.task_routes = {
+    "workers.tasks.handoffs.*": {"queue": "handoffs"},
+    "workers.tasks.notifications.*": {"queue": "notifications"},
+    "workers.tasks.followups.*": {"queue": "followups"},
+}
+app.autodiscover_tasks(["workers"])
+
+
+@app.task(name="workers.ping", ignore_result=True)
+def ping() -> str:
+    """A no-op round trip, used by health checks and the broker test."""
+    return "pong"
