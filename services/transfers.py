@@ -79,6 +79,7 @@ def record_transition(
     )
     event = TransferEvent.objects.create(
         transfer=transfer,
+        number=transfer.events.count() + 1,
         from_status=from_status,
         to_status=to_status,
         actor=actor,
@@ -159,7 +160,12 @@ def transfer_request(
     except IntegrityError as exc:
         raise TransferAlreadyActive() from exc
     TransferEvent.objects.create(
-        transfer=transfer, to_status=TransferStatus.REQUESTED, actor=actor, at=now, reason=reason
+        transfer=transfer,
+        number=1,
+        to_status=TransferStatus.REQUESTED,
+        actor=actor,
+        at=now,
+        reason=reason,
     )
     audit_record(
         actor=actor,

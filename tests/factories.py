@@ -8,6 +8,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from backend.care.models import Client, Episode, Placement
@@ -61,6 +62,12 @@ def placed_client(program: Program, admitted_by, *, started_at=None, **client_kw
     """A client in care: an open episode with one open placement in `program`."""
     started_at = started_at or timezone.now() - dt.timedelta(days=3)
     client = ClientFactory(registered_site=program.site, **client_kwargs)
-    episode = Episode.objects.create(client=client, admitted_at=started_at, admitted_by=admitted_by)
-    Placement.objects.create(episode=episode, client=client, program=program, started_at=started_at)
+    # One transaction: PostgreSQL checks "an open episode has an open placement" at commit.
+    with transaction.atomic():
+        episode = Episode.objects.create(
+            client=client, admitted_at=started_at, admitted_by=admitted_by
+        )
+        Placement.objects.create(
+            episode=episode, client=client, program=program, started_at=started_at
+        )
     return client

@@ -260,6 +260,8 @@ class TransferEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="events")
+    # 1, 2, 3... within the transfer: the order of events that share an instant.
+    number = models.PositiveSmallIntegerField()
     from_status = models.CharField(max_length=12, choices=TransferStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=TransferStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -267,7 +269,10 @@ class TransferEvent(models.Model):
     reason = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["at", "id"]
+        ordering = ["transfer", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "number"], name="transfer_event_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
