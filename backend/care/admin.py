@@ -2,9 +2,13 @@
 admin shows episodes, placements and transfers read-only; clients' contact
 details may be corrected here."""
 
+import uuid
+
 from django.contrib import admin
 
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
+from services import clients
+from services.audit import audit_reads
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,13 +24,48 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
+    """Corrections of identifiers and contact details, through the same
+    services (and the same audit rows) as the API."""
+
     list_display = ["last_name", "first_name", "mrn", "date_of_birth", "registered_site"]
     search_fields = ["mrn", "last_name", "first_name"]
     list_filter = ["registered_site"]
+    list_select_related = ["registered_site"]
     readonly_fields = ["id", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The registering site is set once, at registration.
+        return [*self.readonly_fields, "registered_site"] if obj else self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in clients.EDITABLE_FIELDS
+            }
+            clients.client_update(actor=request.user, client=obj, changes=changes)
+        else:
+            data = {name: form.cleaned_data[name] for name in clients.EDITABLE_FIELDS}
+            created = clients.client_create(
+                actor=request.user, registered_site=form.cleaned_data["registered_site"], **data
+            )
+            obj.pk = created.pk
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            client_id = uuid.UUID(str(object_id))
+            audit_reads(
+                actor=request.user,
+                object_type="client",
+                records=[(client_id, client_id)],
+                detail={"path": request.path, "via": "admin"},
+            )
+        return response
 
 
 class PlacementInline(admin.TabularInline):

@@ -1,0 +1,43 @@
+"""The back office: the admin reads and corrects clients through the services."""
+
+from backend.audit.models import AuditEvent
+from tests.factories import ClientFactory, UserFactory
+
+
+def test_admin_views_and_corrections_of_a_client_are_audited(client, network):
+    # given a superuser in the admin and a client
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    person = ClientFactory(registered_site=network.austin, phone="512-555-0100")
+    client.force_login(boss)
+    url = f"/admin/care/client/{person.pk}/change/"
+
+    # when they open the client's page
+    assert client.get(url).status_code == 200
+
+    # and correct the phone number
+    form = {
+        "mrn": person.mrn,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "preferred_name": "",
+        "date_of_birth": person.date_of_birth.isoformat(),
+        "phone": "512-555-0199",
+        "email": "",
+        "address": "",
+    }
+    assert client.post(url, form).status_code == 302
+
+    # then the change went through and both the read and the write were audited
+    person.refresh_from_db()
+    assert person.phone == "512-555-0199"
+    audit = AuditEvent.objects.filter(client_id=person.pk)
+    assert audit.filter(action="view", detail__via="admin").exists()
+    assert audit.get(action="update").detail == {"fields": ["phone"]}
+
+
+def test_episodes_and_transfers_are_read_only_in_the_admin(client, network):
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    assert client.get("/admin/care/episode/add/").status_code == 403
+    assert client.get("/admin/care/transfer/add/").status_code == 403
+    assert client.get("/admin/care/placement/").status_code == 200
