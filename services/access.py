@@ -112,9 +112,9 @@ def role_grant(*, user: AbstractBaseUser, role: Role, site: Site | None = None) 
     if role in SITE_ROLES:
         if site is None:
             raise ValueError(f"{role} is granted at a site.")
+        # A manager's coordinator rights come from access_scope, which reads
+        # either permission as care-team membership: nothing extra to grant or revoke.
         assign_perm(SITE_ROLES[role], user, site)
-        if role is Role.SITE_MANAGER:
-            assign_perm(PERM_COORDINATE, user, site)
     else:
         assign_perm(GLOBAL_ROLES[role], user)
     forget_access_scope(user)
@@ -207,6 +207,21 @@ def can_act_for_program(user: User, program: Program) -> bool:
 def can_override_capacity(user: User, program: Program) -> bool:
     scope = access_scope(user)
     return scope.is_org_admin or program.site_id in scope.managed_site_ids
+
+
+def can_edit_client(user: User, client: Client) -> bool:
+    """Identifiers and contact details are kept by the registering site's team
+    and the team of the client's current program; others who merely see the
+    client (a past stay, a declined transfer) may read but not edit."""
+    scope = access_scope(user)
+    if scope.is_org_admin or client.registered_site_id in scope.care_site_ids:
+        return True
+    current = (
+        Placement.objects.filter(client=client, ended_at__isnull=True)
+        .select_related("program")
+        .first()
+    )
+    return current is not None and can_act_for_program(user, current.program)
 
 
 def can_register_at_site(user: User, site: Site) -> bool:

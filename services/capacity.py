@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from backend.care.models import Placement, Transfer, TransferStatus
 from backend.network.models import Program
 from services import access
-from services.errors import MSG_REASON_REQUIRED, CapacityExceeded, InvalidInput
+from services.errors import CapacityExceeded
 
 
 def _count(qs: QuerySet, grouped_by: str) -> Coalesce:
@@ -30,20 +30,20 @@ def programs_with_occupancy(qs: QuerySet[Program] | None = None) -> QuerySet[Pro
     ).annotate(available=F("capacity") - F("occupied") - F("reserved"))
 
 
-def capacity_claim(*, actor, program: Program, override_reason: str = "") -> None:
+def capacity_claim(*, actor, program: Program, override_reason: str = "") -> bool:
     """Check that one more place fits; the caller holds the program's row lock.
 
     Over capacity, a site manager of the program's site may go ahead with a
-    recorded reason; anyone else gets CapacityExceeded.
+    recorded reason; anyone else gets CapacityExceeded. Returns whether the
+    override was used, so that the reason is recorded only when it was.
     """
     occupied = Placement.objects.filter(program=program, ended_at__isnull=True).count()
     reserved = Transfer.objects.filter(to_program=program, status=TransferStatus.APPROVED).count()
     if occupied + reserved < program.capacity:
-        return
-    if not override_reason:
+        return False
+    if not override_reason or not override_reason.strip():
         raise CapacityExceeded(
             f"{program} is full: {occupied} occupied and {reserved} reserved of {program.capacity}."
         )
     access.require_capacity_override(actor, program)
-    if not override_reason.strip():
-        raise InvalidInput(MSG_REASON_REQUIRED, field="capacity_override_reason")
+    return True

@@ -15,6 +15,7 @@ from services.clock import resolve_now
 from services.errors import (
     MSG_DOB_RANGE,
     MSG_MRN_TAKEN,
+    MSG_NOT_CLIENTS_TEAM,
     MSG_SITE_REQUIRED,
     InvalidInput,
     NotPermitted,
@@ -109,6 +110,8 @@ def client_update(
     if unknown:
         raise InvalidInput("This field cannot be changed.", field=sorted(unknown)[0])
     client = Client.objects.select_for_update().get(pk=client.pk)
+    if not access.can_edit_client(actor, client):
+        raise NotPermitted(MSG_NOT_CLIENTS_TEAM)
     if "date_of_birth" in changes:
         _check_date_of_birth(changes["date_of_birth"], now.date())
     changed = sorted(name for name, value in changes.items() if getattr(client, name) != value)

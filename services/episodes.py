@@ -60,7 +60,9 @@ def episode_admit(
         raise InvalidInput(MSG_BEFORE_LAST_DISCHARGE, field="admitted_at")
 
     program = program_lock(program.pk)
-    capacity_claim(actor=actor, program=program, override_reason=capacity_override_reason)
+    overridden = capacity_claim(
+        actor=actor, program=program, override_reason=capacity_override_reason
+    )
 
     try:
         with transaction.atomic():
@@ -84,7 +86,7 @@ def episode_admit(
         detail={
             "program": str(program.pk),
             "placement": str(placement.pk),
-            "capacity_override_reason": capacity_override_reason,
+            "capacity_override_reason": capacity_override_reason if overridden else "",
         },
         now=now,
     )

@@ -82,7 +82,11 @@ MSG_PROGRAM_INACTIVE = "This program is not accepting clients."
 MSG_REASON_REQUIRED = "A reason is required."
 MSG_BEFORE_PLACEMENT = "Must be after the start of the client's current placement."
 MSG_BEFORE_LAST_DISCHARGE = "Must be after the client's previous discharge."
-MSG_SITE_REQUIRED = "Required: you work at more than one site."
+MSG_SITE_REQUIRED = "Required unless you work at exactly one site."
+MSG_NOT_CLIENTS_TEAM = (
+    "Only the registering site's team or the team of the client's current program "
+    "may change this client."
+)
 MSG_MRN_TAKEN = "This medical record number is already in use."
 MSG_DOB_RANGE = "Must be a date between 1900-01-01 and today."
 MSG_PLANNED_IN_PAST = "Must not be before today."

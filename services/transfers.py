@@ -195,16 +195,16 @@ def transfer_approve(
     access.require_program_team(actor, transfer.to_program)
     _check_can_move(transfer, "approved")
     program = program_lock(transfer.to_program_id)
-    capacity_claim(actor=actor, program=program, override_reason=capacity_override_reason)
-    transfer.capacity_override_reason = capacity_override_reason
+    if capacity_claim(actor=actor, program=program, override_reason=capacity_override_reason):
+        transfer.capacity_override_reason = capacity_override_reason
     record_transition(
         transfer=transfer,
         to_status=TransferStatus.APPROVED,
         actor=actor,
         reason=reason,
         now=now,
-        detail={"capacity_override_reason": capacity_override_reason}
-        if capacity_override_reason
+        detail={"capacity_override_reason": transfer.capacity_override_reason}
+        if transfer.capacity_override_reason
         else None,
     )
     return transfer

@@ -5,7 +5,7 @@ from backend.audit.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """Append-only: visible to the organisation's admins, never edited."""
+    """Append-only: readable by staff with the view permission, never edited here."""
 
     list_display = ["at", "actor", "action", "object_type", "object_id", "client_id"]
     list_filter = ["action", "object_type"]

@@ -103,13 +103,17 @@ class Program(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="programs")
     level = models.ForeignKey(LevelOfCare, on_delete=models.PROTECT, related_name="programs")
     name = models.CharField(max_length=120)
-    capacity = models.PositiveIntegerField()
+    capacity = models.PositiveIntegerField(
+        help_text="In the level's unit: beds, slots or caseload."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["site__name", "level__position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "level"], name="program_one_per_site_level"),
+            # A site may run two programs of one level (men's and women's
+            # residential, say): a move between them is a lateral transfer.
+            models.UniqueConstraint(fields=["site", "name"], name="program_name_unique_at_site"),
         ]
 
     def __str__(self) -> str:

@@ -198,3 +198,10 @@ def test_a_discharged_episode_has_no_open_placement(network, users):
 def test_a_placement_lies_within_its_episode(network, users):
     client = placed_client(network.austin_detox, users.austin, started_at=T0)
     _refused(lambda: client.placements.update(started_at=T0 - dt.timedelta(days=1)))
+
+
+@pytest.mark.postgres
+def test_a_placement_belongs_to_its_episodes_client(network, users):
+    client = placed_client(network.austin_detox, users.austin, started_at=T0)
+    other = ClientFactory(registered_site=network.austin)
+    _refused(lambda: client.placements.update(client=other), match="placements invariant")

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from backend.care.models import Placement, TransferDirection, TransferStatus
+from backend.network.models import Program
 from services import transfers
 from services.capacity import programs_with_occupancy
 from services.errors import (
@@ -81,12 +82,17 @@ def test_direction_is_derived_from_levels_and_sites(network, users, frm, to, dir
     assert transfer.direction == direction
 
 
-def test_a_lateral_move_is_same_level_same_site(network, users):
-    from backend.care.models import transfer_direction
-    from tests.factories import ProgramFactory
-
-    second = ProgramFactory.build(site=network.austin, level=network.austin_iop.level)
-    assert transfer_direction(network.austin_iop, second) == TransferDirection.LATERAL
+def test_a_move_between_two_programs_of_one_level_at_one_site_is_lateral(network, users):
+    # given Austin runs a second residential program
+    womens = Program.objects.create(
+        site=network.austin,
+        level=network.austin_residential.level,
+        name="Austin Women's Residential",
+        capacity=8,
+    )
+    # when a client moves from one to the other, then the move is lateral
+    transfer = _requested(network, users, to=womens, frm=network.austin_residential)
+    assert transfer.direction == TransferDirection.LATERAL
 
 
 def test_a_client_not_in_care_cannot_be_transferred(network, users):

@@ -4,7 +4,8 @@
    over tstzrange(started_at, ended_at, '[)') (half-open, so a transfer's
    end and start at the same instant touch without overlapping).
 2. An open episode has exactly one open placement, a discharged one none, and
-   every placement lies within its episode: a deferred constraint trigger,
+   every placement lies within its episode and belongs to the episode's client
+   (the denormalised Placement.client): a deferred constraint trigger,
    checked at commit, so a transfer may close one placement and open the next
    within one transaction.
 
@@ -42,14 +43,15 @@ BEGIN
             OR EXISTS (
                 SELECT 1 FROM care_placement p
                 WHERE p.episode_id = e.id AND (
-                    p.started_at < e.admitted_at
+                    p.client_id <> e.client_id
+                    OR p.started_at < e.admitted_at
                     OR (e.discharged_at IS NOT NULL AND p.ended_at > e.discharged_at)))
         )
     ) THEN
         RAISE EXCEPTION 'episode % breaks its placements invariant', ep
             USING ERRCODE = 'check_violation',
                   HINT = 'An open episode has exactly one open placement, a discharged one '
-                         'none, and placements lie within their episode.';
+                         'none, and placements lie within their episode, of its client.';
     END IF;
     RETURN NULL;
 END;

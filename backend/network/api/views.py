@@ -2,6 +2,7 @@ import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
+from backend.api.filters import BooleanFilter
 from backend.api.schema import problem_responses
 from backend.network.api.serializers import (
     LevelOfCareSerializer,
@@ -19,30 +20,33 @@ LIST_ERRORS = problem_responses(400)
 DETAIL_ERRORS = problem_responses(404)
 
 
+LEVEL_EXAMPLE = OpenApiExample(
+    "Detox",
+    value={
+        "id": "detox",
+        "code": "detox",
+        "name": "Detox",
+        "position": 2,
+        "intensity": 6,
+        "asam_reference": "3.7-WM, 4-WM",
+        "capacity_unit": "beds",
+        "description": "Medically managed or monitored withdrawal, 24-hour.",
+    },
+    response_only=True,
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List the levels of care",
         description="The seven levels of the continuum, in continuum order.",
         responses={200: LevelOfCareSerializer(many=True), **LIST_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Detox",
-                value={
-                    "id": "detox",
-                    "code": "detox",
-                    "name": "Detox",
-                    "position": 2,
-                    "intensity": 6,
-                    "asam_reference": "3.7-WM, 4-WM",
-                    "capacity_unit": "beds",
-                    "description": "Medically managed or monitored withdrawal, 24-hour.",
-                },
-                response_only=True,
-            )
-        ],
+        examples=[LEVEL_EXAMPLE],
     ),
     retrieve=extend_schema(
-        summary="One level of care", responses={200: LevelOfCareSerializer, **DETAIL_ERRORS}
+        summary="One level of care",
+        responses={200: LevelOfCareSerializer, **DETAIL_ERRORS},
+        examples=[LEVEL_EXAMPLE],
     ),
 )
 class LevelOfCareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -95,8 +99,8 @@ class ProgramFilter(django_filters.FilterSet):
         ],
         help_text="Level code (detox, residential, ...).",
     )
-    is_active = django_filters.BooleanFilter()
-    has_availability = django_filters.BooleanFilter(
+    is_active = BooleanFilter()
+    has_availability = BooleanFilter(
         method="filter_has_availability", help_text="true: only programs with a free place."
     )
 
