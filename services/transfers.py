@@ -210,24 +210,38 @@ def transfer_approve(
     return transfer
 
 
-@transaction.atomic
-def transfer_decline(
-    *, actor: AbstractBaseUser, transfer: Transfer, reason: str, now: datetime | None = None
+def _end_without_move(
+    *, actor, transfer: Transfer, to_status: TransferStatus, side: str, reason: str, now
 ) -> Transfer:
-    """The receiving side refuses (before or after approving); a reason is required."""
+    """Decline or cancel: a reason is required, and nobody moves."""
     now = resolve_now(now)
     client_lock(transfer.client_id)
     transfer = transfer_lock(transfer.pk)
-    access.require_program_team(actor, transfer.to_program)
-    _check_can_move(transfer, "declined")
+    access.require_program_team(actor, getattr(transfer, side))
+    _check_can_move(transfer, to_status)
     record_transition(
         transfer=transfer,
-        to_status=TransferStatus.DECLINED,
+        to_status=to_status,
         actor=actor,
         reason=_require_reason(reason),
         now=now,
     )
     return transfer
+
+
+@transaction.atomic
+def transfer_decline(
+    *, actor: AbstractBaseUser, transfer: Transfer, reason: str, now: datetime | None = None
+) -> Transfer:
+    """The receiving side refuses (before or after approving); a reason is required."""
+    return _end_without_move(
+        actor=actor,
+        transfer=transfer,
+        to_status=TransferStatus.DECLINED,
+        side="to_program",
+        reason=reason,
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -235,19 +249,14 @@ def transfer_cancel(
     *, actor: AbstractBaseUser, transfer: Transfer, reason: str, now: datetime | None = None
 ) -> Transfer:
     """The sending side withdraws its request; a reason is required."""
-    now = resolve_now(now)
-    client_lock(transfer.client_id)
-    transfer = transfer_lock(transfer.pk)
-    access.require_program_team(actor, transfer.from_program)
-    _check_can_move(transfer, "cancelled")
-    record_transition(
+    return _end_without_move(
+        actor=actor,
         transfer=transfer,
         to_status=TransferStatus.CANCELLED,
-        actor=actor,
-        reason=_require_reason(reason),
+        side="from_program",
+        reason=reason,
         now=now,
     )
-    return transfer
 
 
 @transaction.atomic
