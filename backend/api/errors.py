@@ -49,12 +49,23 @@ def problem(
         "type": f"urn:continuum:problem:{code}",
         "title": title,
         "status": status_code,
-        "detail": detail,
+        "detail": _encodable(detail),
         "code": code,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = [
+            {key: _encodable(value) for key, value in error.items()} for error in errors
+        ]
     return body
+
+
+def _encodable(value):
+    """Escape lone surrogates: valid in a JSON string ("\\ud800"), not in UTF-8.
+    Messages that echo the input ('"..." is not a valid choice.') would
+    otherwise fail to render, and the 400 would become a 500."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def _flatten(detail, path: str = "") -> list[dict]:

@@ -3,6 +3,8 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from backend.api.errors import PROBLEM_CONTENT_TYPE
+
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(
@@ -90,12 +92,18 @@ PROBLEMS = {
 }
 
 
-def problem_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """The documented error responses; 401 is implied by every authenticated endpoint."""
+def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
+    """The documented error responses; 401 is implied by every authenticated endpoint.
+
+    Keyed by (status, media type): errors are served as application/problem+json,
+    not as the application/json of the success responses.
+    """
     out = {}
     for code in sorted({401, *codes}):
         description, example = PROBLEMS[code]
-        out[code] = OpenApiResponse(ProblemSerializer, description=description, examples=[example])
+        out[code, PROBLEM_CONTENT_TYPE] = OpenApiResponse(
+            ProblemSerializer, description=description, examples=[example]
+        )
     return out
 
 

@@ -5,12 +5,13 @@ serializer renders. Each read is narrowed by services.access first.
 """
 
 import django_filters
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backend.api.filters import BooleanFilter
 from backend.api.schema import problem_responses
 from backend.api.viewsets import VisibleModelViewSet
 from backend.care.api import examples
@@ -42,7 +43,7 @@ class ClientFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(
         method="filter_name", help_text="Part of a first or last name."
     )
-    in_care = django_filters.BooleanFilter(
+    in_care = BooleanFilter(
         method="filter_in_care", help_text="true: has an open episode; false: has none."
     )
     registered_site = django_filters.UUIDFilter(field_name="registered_site_id")
@@ -51,10 +52,12 @@ class ClientFilter(django_filters.FilterSet):
         return queryset.filter(Q(first_name__icontains=value) | Q(last_name__icontains=value))
 
     def filter_in_care(self, queryset, name, value):
-        open_placement = Q(placements__ended_at__isnull=True)
-        if value:
-            return queryset.filter(open_placement).distinct()
-        return queryset.exclude(open_placement)
+        # Exists, not a join: `placements__ended_at__isnull=True` would also match
+        # a client with no placement at all (the outer join's NULL).
+        open_placement = Exists(
+            Placement.objects.filter(client_id=OuterRef("pk"), ended_at__isnull=True)
+        )
+        return queryset.filter(open_placement if value else ~open_placement)
 
 
 def open_placements_prefetch() -> Prefetch:
@@ -164,7 +167,7 @@ class ClientViewSet(
 
 class EpisodeFilter(django_filters.FilterSet):
     client = django_filters.UUIDFilter(field_name="client_id")
-    is_open = django_filters.BooleanFilter(field_name="discharged_at", lookup_expr="isnull")
+    is_open = BooleanFilter(field_name="discharged_at", lookup_expr="isnull")
 
 
 @extend_schema_view(
@@ -240,7 +243,7 @@ class PlacementFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(field_name="program__level_id", choices=LevelCode.choices)
     client = django_filters.UUIDFilter(field_name="client_id")
     episode = django_filters.UUIDFilter(field_name="episode_id")
-    current = django_filters.BooleanFilter(
+    current = BooleanFilter(
         field_name="ended_at", lookup_expr="isnull", help_text="true: open placements only."
     )
 

@@ -1,0 +1,45 @@
+"""Fixtures of the API suite, on top of tests/fixtures.py's `network`, `users`, `api`."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from services.access import Role, role_grant
+from tests.api.helpers import transfer_to
+from tests.factories import SiteFactory, UserFactory, placed_client
+
+
+@pytest.fixture
+def outsider(network):
+    """A coordinator at Dallas, a third site that no client of these tests ever touches."""
+    dallas = SiteFactory(code="dallas", name="Dallas")
+    user = UserFactory(username="coordinator.dallas")
+    role_grant(user=user, role=Role.CARE_COORDINATOR, site=dallas)
+    return user
+
+
+@pytest.fixture
+def austin_record(network, users):
+    """An Austin client in Austin detox with a requested step-down to Austin
+    residential: a record that only Austin's staff (and org admins) may see.
+
+    `ids` maps each URL resource to the id its detail routes take.
+    """
+    client = placed_client(network.austin_detox, users.austin)
+    episode = client.episodes.get()
+    placement = client.placements.get()
+    transfer = transfer_to(
+        network.austin_residential, client=client, sender=users.austin, receiver=users.austin
+    )
+    ids = {
+        "levels-of-care": "detox",
+        "sites": network.austin.pk,
+        "programs": network.austin_detox.pk,
+        "clients": client.pk,
+        "episodes": episode.pk,
+        "placements": placement.pk,
+        "transfers": transfer.pk,
+    }
+    return SimpleNamespace(
+        client=client, episode=episode, placement=placement, transfer=transfer, ids=ids
+    )
