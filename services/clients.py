@@ -13,6 +13,7 @@ from services import access
 from services.audit import audit_record
 from services.clock import resolve_now
 from services.errors import (
+    MSG_BORN_AFTER_ADMISSION,
     MSG_DOB_RANGE,
     MSG_MRN_TAKEN,
     MSG_NOT_CLIENTS_TEAM,
@@ -113,7 +114,13 @@ def client_update(
     if not access.can_edit_client(actor, client):
         raise NotPermitted(MSG_NOT_CLIENTS_TEAM)
     if "date_of_birth" in changes:
-        _check_date_of_birth(changes["date_of_birth"], now.date())
+        born = changes["date_of_birth"]
+        _check_date_of_birth(born, now.date())
+        first = (
+            client.episodes.order_by("admitted_at").values_list("admitted_at", flat=True).first()
+        )
+        if first is not None and first.date() < born:
+            raise InvalidInput(MSG_BORN_AFTER_ADMISSION, field="date_of_birth")
     changed = sorted(name for name, value in changes.items() if getattr(client, name) != value)
     if not changed:
         return client

@@ -22,6 +22,7 @@ from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now
 from services.errors import (
+    MSG_BEFORE_BIRTH,
     MSG_BEFORE_LAST_DISCHARGE,
     MSG_BEFORE_PLACEMENT,
     MSG_PROGRAM_INACTIVE,
@@ -53,6 +54,8 @@ def episode_admit(
         raise InvalidInput(MSG_PROGRAM_INACTIVE, field="program")
 
     client = client_lock(client.pk)
+    if admitted_at.date() < client.date_of_birth:
+        raise InvalidInput(MSG_BEFORE_BIRTH, field="admitted_at")
     if Episode.objects.filter(client=client, discharged_at__isnull=True).exists():
         raise ClientAlreadyInCare()
     last_end = Placement.objects.filter(client=client).aggregate(last=Max("ended_at"))["last"]

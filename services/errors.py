@@ -81,6 +81,7 @@ MSG_SAME_PROGRAM = "The client is already placed in this program."
 MSG_PROGRAM_INACTIVE = "This program is not accepting clients."
 MSG_REASON_REQUIRED = "A reason is required."
 MSG_BEFORE_PLACEMENT = "Must be after the start of the client's current placement."
+MSG_BEFORE_BIRTH = "Must not be before the client's date of birth."
 MSG_BEFORE_LAST_DISCHARGE = "Must be after the client's previous discharge."
 MSG_SITE_REQUIRED = "Required unless you work at exactly one site."
 MSG_NOT_CLIENTS_TEAM = (
@@ -88,6 +89,7 @@ MSG_NOT_CLIENTS_TEAM = (
     "may change this client."
 )
 MSG_MRN_TAKEN = "This medical record number is already in use."
+MSG_BORN_AFTER_ADMISSION = "Must not be after the client's first admission."
 MSG_DOB_RANGE = "Must be a date between 1900-01-01 and today."
 MSG_PLANNED_IN_PAST = "Must not be before today."
 

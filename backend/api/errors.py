@@ -116,7 +116,7 @@ def problem_exception_handler(exc, context):
                 status_code=status_code,
                 code=exc.code,
                 title=title,
-                detail=exc.message,
+                detail=_summary(errors) if errors else exc.message,
                 errors=errors,
             )
         )

@@ -16,6 +16,3 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - nested too deeply.") from exc
-
-
-PARSER_CLASSES = [JSONParser, parsers.FormParser, parsers.MultiPartParser]

@@ -3,7 +3,6 @@ queryset to what the caller may see before anything else happens."""
 
 from rest_framework import viewsets
 
-from backend.api.parsers import PARSER_CLASSES
 from backend.audit.models import AuditAction
 from services.audit import audit_reads
 
@@ -18,7 +17,6 @@ class VisibleModelViewSet(viewsets.GenericViewSet):
     """
 
     audit_object_type: str | None = None
-    parser_classes = PARSER_CLASSES
 
     def visible_queryset(self, user):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -556,7 +556,7 @@ def test_coordinator_cannot_override_capacity(api, network, users, full_austin_d
 
     # then only a manager may do that
     body = assert_problem(response, 403, code="not_permitted", fields={"capacity_override_reason"})
-    assert body["detail"] == MSG_OVERRIDE_NOT_ALLOWED
+    assert error_for(body, "capacity_override_reason")["message"] == MSG_OVERRIDE_NOT_ALLOWED
     assert not Episode.objects.filter(client=full_austin_detox).exists()
 
 

@@ -303,14 +303,6 @@ def test_impossible_dates_and_values_are_a_400_naming_the_field(
         assert error_for(problem, field)["message"] == message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: services/episodes.py episode_admit bounds admitted_at only by now and by the "
-        "last discharge; an admission before the client's date of birth (even 0001-01-01) "
-        "is accepted with 201."
-    ),
-)
 def test_an_admission_before_the_client_was_born_is_a_400(api, network, users, scene):
     # given a client born on 1988-06-01 (tests/factories.py)
     assert scene.waiting.date_of_birth == dt.date(1988, 6, 1)

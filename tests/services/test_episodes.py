@@ -187,3 +187,32 @@ def test_unknown_discharge_type_is_invalid(network, users):
             actor=users.austin, episode=client.episodes.get(), discharge_type="escaped"
         )
     assert err.value.field == "discharge_type"
+
+
+def test_an_admission_cannot_precede_the_clients_birth(network, users):
+    client = ClientFactory(registered_site=network.austin, date_of_birth=dt.date(1990, 5, 1))
+    with pytest.raises(InvalidInput) as err:
+        episodes.episode_admit(
+            actor=users.austin,
+            client=client,
+            program=network.austin_detox,
+            admitted_at=dt.datetime(1990, 4, 30, tzinfo=dt.UTC),
+            now=NOW,
+        )
+    assert err.value.field == "admitted_at"
+
+
+def test_a_date_of_birth_after_the_first_admission_is_refused(network, users):
+    from services.clients import client_update
+    from services.errors import MSG_BORN_AFTER_ADMISSION
+
+    client = placed_client(
+        network.austin_detox, users.austin, started_at=NOW - dt.timedelta(days=2)
+    )
+    with pytest.raises(InvalidInput, match=MSG_BORN_AFTER_ADMISSION):
+        client_update(
+            actor=users.austin,
+            client=client,
+            changes={"date_of_birth": (NOW - dt.timedelta(days=1)).date()},
+            now=NOW,
+        )

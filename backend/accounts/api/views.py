@@ -8,7 +8,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.parsers import PARSER_CLASSES
 from backend.api.schema import TokenRequest, TokenResponse, problem_responses
 from services.access import Role, roles_of
 
@@ -23,7 +22,6 @@ class ObtainTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    parser_classes = PARSER_CLASSES
 
     @extend_schema(
         summary="Exchange a username and password for an API token",

@@ -143,6 +143,7 @@ TRANSFER_COMPLETE = OpenApiExample(
 JOURNEY = OpenApiExample(
     "Detox, then residential",
     value={
+        "id": CLIENT_ID,
         "client": CLIENT_ID,
         "episodes": [EPISODE.value],
         "placements": [

@@ -285,6 +285,7 @@ class JourneyTransferSerializer(serializers.ModelSerializer):
 
 
 class JourneySerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The client's id: a journey is one per client.")
     client = serializers.UUIDField()
     episodes = EpisodeSerializer(many=True)
     placements = PlacementSerializer(many=True)

@@ -137,6 +137,7 @@ class ClientViewSet(
     def journey(self, request, pk=None):
         client = self.get_object()
         data = {
+            "id": client.pk,
             "client": client.pk,
             "episodes": client.episodes.select_related("admitted_by", "discharged_by").order_by(
                 "admitted_at", "id"

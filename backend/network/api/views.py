@@ -52,7 +52,6 @@ LEVEL_EXAMPLE = OpenApiExample(
 class LevelOfCareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = LevelOfCare.objects.all()
     serializer_class = LevelOfCareSerializer
-    pagination_class = None
 
 
 SITE_EXAMPLE = OpenApiExample(
