@@ -26,7 +26,7 @@ RUN pip install .
 # Collect static files at build time (the admin, the browsable API, Swagger UI and ReDoc), so a
 # fresh container can serve them at once. The secret is used for this command only; the
 # production settings refuse to start without one.
-RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
+RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
     && useradd --system --create-home --uid 10001 continuum \
     && chown -R continuum:continuum /app/staticfiles
 

@@ -101,6 +101,19 @@ def client_create(
     return client
 
 
+def client_changes_check(*, client: Client, changes: dict, now: datetime | None = None) -> None:
+    """Raise InvalidInput for a change that breaks a rule (the admin's form runs it too)."""
+    now = resolve_now(now)
+    if "date_of_birth" in changes:
+        born = changes["date_of_birth"]
+        _check_date_of_birth(born, now.date())
+        first = (
+            client.episodes.order_by("admitted_at").values_list("admitted_at", flat=True).first()
+        )
+        if first is not None and first.date() < born:
+            raise InvalidInput(MSG_BORN_AFTER_ADMISSION, field="date_of_birth")
+
+
 @transaction.atomic
 def client_update(
     *, actor: AbstractBaseUser, client: Client, changes: dict, now: datetime | None = None
@@ -113,14 +126,7 @@ def client_update(
     client = Client.objects.select_for_update().get(pk=client.pk)
     if not access.can_edit_client(actor, client):
         raise NotPermitted(MSG_NOT_CLIENTS_TEAM)
-    if "date_of_birth" in changes:
-        born = changes["date_of_birth"]
-        _check_date_of_birth(born, now.date())
-        first = (
-            client.episodes.order_by("admitted_at").values_list("admitted_at", flat=True).first()
-        )
-        if first is not None and first.date() < born:
-            raise InvalidInput(MSG_BORN_AFTER_ADMISSION, field="date_of_birth")
+    client_changes_check(client=client, changes=changes, now=now)
     changed = sorted(name for name, value in changes.items() if getattr(client, name) != value)
     if not changed:
         return client

@@ -7,8 +7,9 @@ import uuid
 from django.contrib import admin
 
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
-from services import clients
+from services import access, clients
 from services.audit import audit_reads
+from services.errors import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,6 +33,39 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ["registered_site"]
     list_select_related = ["registered_site"]
     readonly_fields = ["id", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        # The back office follows the same visibility rule as the API.
+        return access.clients_visible_to(request.user).select_related("registered_site")
+
+    def has_change_permission(self, request, obj=None):
+        # Corrections in the back office are for organisation admins; care teams use the API.
+        return access.access_scope(request.user).is_org_admin
+
+    def has_add_permission(self, request):
+        return access.access_scope(request.user).is_org_admin
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class CheckedForm(base):
+            """Runs the service's rules at validation, so a bad change is a form error."""
+
+            def clean(self):
+                cleaned = super().clean()
+                if obj is not None:
+                    changes = {
+                        name: cleaned[name]
+                        for name in self.changed_data
+                        if name in clients.EDITABLE_FIELDS and name in cleaned
+                    }
+                    try:
+                        clients.client_changes_check(client=obj, changes=changes)
+                    except DomainError as exc:
+                        self.add_error(exc.field, exc.message)
+                return cleaned
+
+        return CheckedForm
 
     def get_readonly_fields(self, request, obj=None):
         # The registering site is set once, at registration.

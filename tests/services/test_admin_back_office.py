@@ -41,3 +41,45 @@ def test_episodes_and_transfers_are_read_only_in_the_admin(client, network):
     assert client.get("/admin/care/episode/add/").status_code == 403
     assert client.get("/admin/care/transfer/add/").status_code == 403
     assert client.get("/admin/care/placement/").status_code == 200
+
+
+def test_a_back_office_correction_that_breaks_a_rule_is_a_form_error(client, network):
+    # given a client and a superuser
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    person = ClientFactory(registered_site=network.austin)
+    client.force_login(boss)
+    form = {
+        "mrn": person.mrn,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "preferred_name": "",
+        "date_of_birth": "2999-01-01",
+        "phone": "",
+        "email": "",
+        "address": "",
+    }
+    # when they set a date of birth in the future, the form says why (no 500, no change)
+    response = client.post(f"/admin/care/client/{person.pk}/change/", form)
+    assert response.status_code == 200
+    assert "between 1900-01-01 and today" in response.content.decode()
+    person.refresh_from_db()
+    assert person.date_of_birth.year == 1988
+
+
+def test_staff_who_are_not_organisation_admins_cannot_edit_clients_in_the_admin(
+    client, network, users
+):
+    from django.contrib.auth.models import Permission
+
+    # given a Houston coordinator with Django's change permission on clients
+    users.houston.is_staff = True
+    users.houston.save()
+    users.houston.user_permissions.add(
+        *Permission.objects.filter(codename__in=["change_client", "view_client"])
+    )
+    austin_client = ClientFactory(registered_site=network.austin)
+    client.force_login(users.houston)
+    # then an Austin client is not even there, and no client can be changed
+    assert client.get(f"/admin/care/client/{austin_client.pk}/change/").status_code in (302, 404)
+    listing = client.get("/admin/care/client/")
+    assert austin_client.mrn not in listing.content.decode()

@@ -89,7 +89,7 @@ def open_placements_prefetch() -> Prefetch:
     partial_update=extend_schema(
         summary="Change a client's identifiers or contact details",
         request=ClientUpdateSerializer,
-        responses={200: ClientSerializer, **problem_responses(400, 404)},
+        responses={200: ClientSerializer, **problem_responses(400, 403, 404)},
         examples=[examples.CLIENT_UPDATE, examples.CLIENT],
     ),
     journey=extend_schema(
