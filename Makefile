@@ -24,6 +24,10 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Continuum on http://$(HOST):$(PORT)/  (API docs /api/docs/, admin /admin/)"
+	@# Without Redis, scheduled work (escalations, reminders) runs in an
+	@# in-process scheduler beside the web server; both stop together.
+	$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -237,3 +237,52 @@ def require_program_team(user: User, program: Program) -> None:
 def require_capacity_override(user: User, program: Program) -> None:
     if not can_override_capacity(user, program):
         raise NotPermitted(MSG_OVERRIDE_NOT_ALLOWED, field="capacity_override_reason")
+
+
+# --- who is on which team (recipients of notifications) ---------------------
+
+
+def _users_with_global_perm(perm: str) -> QuerySet:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = perm.split(".")
+    permission = Permission.objects.filter(
+        content_type__app_label=app_label, codename=codename
+    ).first()
+    users = get_user_model().objects.filter(is_active=True)
+    if permission is None:
+        return users.none()
+    return users.filter(
+        Q(user_permissions=permission) | Q(groups__permissions=permission)
+    ).distinct()
+
+
+def _users_with_site_perms(site: Site, perms: list[str]) -> QuerySet:
+    from guardian.shortcuts import get_users_with_perms
+
+    codenames = [perm.split(".")[1] for perm in perms]
+    return get_users_with_perms(
+        site, only_with_perms_in=codenames, with_group_users=True, with_superusers=False
+    ).filter(is_active=True)
+
+
+def program_team(program: Program) -> list:
+    """The care team of a program: its site's coordinators and managers, and
+    for an alumni program the alumni coordinators."""
+    members = list(_users_with_site_perms(program.site, [PERM_COORDINATE, PERM_MANAGE]))
+    if program.level_id == LevelCode.ALUMNI:
+        members += list(_users_with_global_perm(PERM_ALUMNI))
+    return list({user.pk: user for user in members}.values())
+
+
+def site_managers(site: Site) -> list:
+    return list(_users_with_site_perms(site, [PERM_MANAGE]))
+
+
+def organisation_admins() -> list:
+    from django.contrib.auth import get_user_model
+
+    admins = list(_users_with_global_perm(PERM_ADMIN))
+    admins += list(get_user_model().objects.filter(is_active=True, is_superuser=True))
+    return list({user.pk: user for user in admins}.values())

@@ -47,6 +47,7 @@ from services.access import Role
 from services.clients import client_create
 from services.episodes import episode_admit, episode_discharge
 from services.errors import CapacityExceeded
+from services.handoffs import handoff_acknowledge, handoff_item_complete
 from services.transfers import (
     transfer_approve,
     transfer_cancel,
@@ -777,6 +778,14 @@ class _Replay:
                 elsewhere=True,
             )
             return
+        # The receiving team acknowledges the hand-off within its SLA (most
+        # of the time: a few stay unacknowledged, so escalations have a story).
+        if self.rng.random() < 0.95:
+            handoff_acknowledge(
+                actor=self.team(transfer.to_program),
+                handoff=transfer.handoff,
+                now=min(at + timedelta(minutes=self.rng.randint(10, 180)), self.now),
+            )
         if cancel_at is not None:
             self.schedule(cancel_at, self.cancel, journey)
         else:
@@ -827,9 +836,13 @@ class _Replay:
 
     def complete(self, journey: _Journey, at: datetime, *, next_stay_days: int | None) -> None:
         transfer = journey.transfer
-        transfer_complete(
-            actor=self.team(transfer.to_program), transfer=transfer, arrived_at=at, now=at
-        )
+        receiving = self.team(transfer.to_program)
+        # The checklist is worked through before the client arrives.
+        for item in transfer.handoff.items.filter(completed_at__isnull=True):
+            handoff_item_complete(
+                actor=receiving, handoff=transfer.handoff, item_id=item.pk, now=at
+            )
+        transfer_complete(actor=receiving, transfer=transfer, arrived_at=at, now=at)
         journey.transfer = None
         if transfer.to_program.level_id == transfer.from_program.level_id:
             # A site change means the client moved: later steps down stay near the new home.

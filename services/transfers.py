@@ -27,7 +27,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import Program
-from services import access
+from services import access, handoffs
 from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now
@@ -86,6 +86,8 @@ def record_transition(
         at=now,
         reason=reason,
     )
+    if to_status in (TransferStatus.DECLINED, TransferStatus.CANCELLED):
+        handoffs.handoff_cancel_for(transfer=transfer, now=now)
     audit_record(
         actor=actor,
         action=AUDIT_ACTIONS[to_status],
@@ -207,6 +209,7 @@ def transfer_approve(
         if transfer.capacity_override_reason
         else None,
     )
+    handoffs.handoff_open(transfer=transfer, now=now)
     return transfer
 
 
@@ -266,9 +269,13 @@ def transfer_complete(
     transfer: Transfer,
     arrived_at: datetime | None = None,
     reason: str = "",
+    handoff_override_reason: str = "",
     now: datetime | None = None,
 ) -> Transfer:
-    """The client arrived: close the old placement and open the new one at `arrived_at`."""
+    """The client arrived: close the old placement and open the new one at `arrived_at`.
+
+    The hand-off closes with it; while mandatory checklist items are open,
+    completion needs `handoff_override_reason` (recorded on the hand-off)."""
     now = resolve_now(now)
     arrived_at = arrived_at or now
     check_not_future(arrived_at, now, "arrived_at")
@@ -280,6 +287,9 @@ def transfer_complete(
     if arrived_at <= old.started_at:
         raise InvalidInput(MSG_BEFORE_PLACEMENT, field="arrived_at")
 
+    handoffs.handoff_close_for(
+        transfer=transfer, actor=actor, override_reason=handoff_override_reason, now=now
+    )
     # The approval's reservation becomes the new placement: no capacity check here.
     old.ended_at = arrived_at
     old.save(update_fields=["ended_at"])

@@ -71,3 +71,16 @@ def placed_client(program: Program, admitted_by, *, started_at=None, **client_kw
             episode=episode, client=client, program=program, started_at=started_at
         )
     return client
+
+
+def finish_checklist(transfer, actor, now=None) -> None:
+    """The receiving team acknowledges the hand-off and ticks every item, as
+    it would before the client arrives (through the services)."""
+    from backend.handoffs.models import HandoffStatus
+    from services import handoffs
+
+    handoff = transfer.handoff
+    if handoff.status == HandoffStatus.OPEN:
+        handoffs.handoff_acknowledge(actor=actor, handoff=handoff, now=now)
+    for item in handoff.items.filter(completed_at__isnull=True):
+        handoffs.handoff_item_complete(actor=actor, handoff=handoff, item_id=item.pk, now=now)

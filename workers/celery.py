@@ -20,10 +20,11 @@ app.conf.task_queues = [
     Queue("notifications"),
     Queue("followups"),
 ]
-app.conf.task_routes = {
-    "workers.tasks.handoffs.*": {"queue": "handoffs"},
-    "workers.tasks.notifications.*": {"queue": "notifications"},
-    "workers.tasks.followups.*": {"queue": "followups"},
+# A wake-up goes to the queue of its work's family (services.work.queue_for:
+# handoffs, notifications, followups); everything else to default.
+app.conf.task_routes = {"workers.sweep_due_work": {"queue": "default"}}
+app.conf.beat_schedule = {
+    "sweep-due-work": {"task": "workers.sweep_due_work", "schedule": 60.0},
 }
 app.autodiscover_tasks(["workers"])
 

@@ -3,7 +3,10 @@ from rest_framework.routers import DefaultRouter
 
 from backend.accounts.api.views import MeView, ObtainTokenView
 from backend.care.api.views import ClientViewSet, EpisodeViewSet, PlacementViewSet, TransferViewSet
+from backend.handoffs.api.views import HandoffViewSet
 from backend.network.api.views import LevelOfCareViewSet, ProgramViewSet, SiteViewSet
+from backend.notifications.api.views import NotificationViewSet
+from backend.work.api.views import WorkStatusView
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -14,9 +17,12 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("episodes", EpisodeViewSet, basename="episode")
 router.register("placements", PlacementViewSet, basename="placement")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("handoffs", HandoffViewSet, basename="handoff")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
+    path("ops/work/", WorkStatusView.as_view(), name="ops-work"),
     path("", include(router.urls)),
 ]

@@ -107,6 +107,10 @@ class Program(models.Model):
         help_text="In the level's unit: beds, slots or caseload."
     )
     is_active = models.BooleanField(default=True)
+    # How long the receiving team has to acknowledge a hand-off into this program.
+    handoff_ack_minutes = models.PositiveIntegerField(
+        "hand-off acknowledgement SLA (minutes)", default=240
+    )
 
     class Meta:
         ordering = ["site__name", "level__position", "id"]

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "backend.care",
     "backend.audit",
     "backend.accounts",
+    "backend.work",
+    "backend.handoffs",
+    "backend.notifications",
 ]
 
 MIDDLEWARE = [
@@ -194,3 +197,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Channels besides the in-app notification (services/notifications.py).
+NOTIFICATION_CHANNELS = env.list(
+    "NOTIFICATION_CHANNELS", default=["services.notifications.EmailChannel"]
+)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="continuum@localhost")

@@ -3,7 +3,9 @@
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
+from backend.notifications.models import Notification
 from services.access import Role, role_grant
 from tests.api.helpers import transfer_to
 from tests.factories import SiteFactory, UserFactory, placed_client
@@ -31,7 +33,30 @@ def austin_record(network, users):
     transfer = transfer_to(
         network.austin_residential, client=client, sender=users.austin, receiver=users.austin
     )
+    # A second Austin client, moving to residential with an approved transfer:
+    # its hand-off, a checklist item, and a notification for the Austin coordinator.
+    moving = placed_client(network.austin_detox, users.austin)
+    approved = transfer_to(
+        network.austin_residential,
+        client=moving,
+        sender=users.austin,
+        receiver=users.austin,
+        status="approved",
+    )
+    handoff = approved.handoff
+    notification = Notification.objects.create(
+        recipient=users.austin,
+        kind="handoff.created",
+        title="Incoming transfer",
+        key=f"test:{handoff.pk}",
+        subject_type="handoff",
+        subject_id=handoff.pk,
+        created_at=timezone.now(),
+    )
     ids = {
+        "handoffs": handoff.pk,
+        "handoff-items": handoff.items.first().pk,
+        "notifications": notification.pk,
         "levels-of-care": "detox",
         "sites": network.austin.pk,
         "programs": network.austin_detox.pk,

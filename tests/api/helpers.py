@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from backend.api.errors import PROBLEM_CONTENT_TYPE
 from services import transfers
+from tests.factories import finish_checklist
 
 API_PREFIX = "/api/v1/"
 IGNORED_METHODS = {"head", "options", "trace"}
@@ -33,7 +34,8 @@ class Route:
         return "{" in self.path
 
     def url(self, **ids) -> str:
-        return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), self.path)
+        """The path with its placeholders filled; an id that is not given stays absent."""
+        return re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "none")), self.path)
 
     def __str__(self) -> str:  # the pytest id
         return f"{self.method.upper()} {self.path}"
@@ -119,6 +121,7 @@ def transfer_to(to_program, *, client, sender, receiver, status: str = "requeste
         transfer = transfers.transfer_decline(actor=receiver, transfer=transfer, reason="No bed.")
     elif status in ("approved", "completed"):
         transfer = transfers.transfer_approve(actor=receiver, transfer=transfer)
+        finish_checklist(transfer, receiver)  # ready for the client's arrival
         if status == "completed":
             transfer = transfers.transfer_complete(actor=receiver, transfer=transfer)
     transfer.refresh_from_db()

@@ -29,7 +29,11 @@ PASSWORD = "pw-for-tests-only"  # tests/factories.py UserFactory
 
 def call(client, route, ids, body=None):
     """Send `route` with the ids of `ids` filled in; writes carry a JSON body."""
-    url = route.url(pk=ids[route.resource]) if route.is_detail else route.path
+    url = (
+        route.url(pk=ids[route.resource], item_id=ids.get("handoff-items"))
+        if route.is_detail
+        else route.path
+    )
     if route.method == "get":
         return client.get(url)
     return getattr(client, route.method)(url, body or {}, format="json")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from backend.audit.models import AuditEvent
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
+from backend.notifications.models import Notification
 from services import episodes
 from services.errors import (
     MSG_DOB_RANGE,
@@ -63,6 +64,13 @@ def scene(network, users):
             status="approved",
         ),
         houston_client=placed_client(network.houston_iop, users.houston),
+        notification=Notification.objects.create(
+            recipient=users.austin,
+            kind="handoff.created",
+            title="Incoming transfer",
+            key="test:scene",
+            created_at=timezone.now(),
+        ),
     )
 
 
@@ -767,7 +775,20 @@ def _fuzz_target(route, network, users, scene) -> tuple[str, dict]:
         ("post", "transfer-cancel"): (transfer_url.format(scene.requested.pk), {"reason": "No."}),
         ("post", "transfer-complete"): (
             transfer_url.format(scene.approved.pk),
-            {"arrived_at": _iso(timezone.now()), "reason": ""},
+            {"arrived_at": _iso(timezone.now()), "reason": "", "handoff_override_reason": ""},
+        ),
+        ("post", "handoff-acknowledge"): (
+            f"/api/v1/handoffs/{scene.approved.handoff.pk}/acknowledge/",
+            {},
+        ),
+        ("post", "handoff-complete-item"): (
+            f"/api/v1/handoffs/{scene.approved.handoff.pk}/items/"
+            f"{scene.approved.handoff.items.first().pk}/complete/",
+            {"note": "Done."},
+        ),
+        ("post", "notification-read"): (
+            f"/api/v1/notifications/{scene.notification.pk}/read/",
+            {},
         ),
     }
     assert (route.method, route.name) in targets, f"add a fuzz target for {route}"

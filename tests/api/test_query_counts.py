@@ -13,10 +13,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from backend.handoffs.models import ChecklistTemplate
 from backend.network.models import LevelOfCare
 from services import episodes, transfers
 from tests.api.helpers import transfer_to
-from tests.factories import ProgramFactory, SiteFactory, UserFactory, placed_client
+from tests.factories import (
+    ProgramFactory,
+    SiteFactory,
+    UserFactory,
+    finish_checklist,
+    placed_client,
+)
 
 FEW, MANY = 2, 20
 
@@ -41,6 +48,7 @@ def _add_levels(n: int) -> None:
     existing = LevelOfCare.objects.count()
     if n < existing:
         keep = list(LevelOfCare.objects.order_by("position").values_list("code", flat=True)[:n])
+        ChecklistTemplate.objects.all().delete()  # they hold on to levels
         LevelOfCare.objects.exclude(code__in=keep).delete()
     for i in range(existing, n):
         LevelOfCare.objects.create(
@@ -176,6 +184,7 @@ def _journey_of(network, users, moves: int):
             actor=users.admin, client=client, to_program=programs[move % 2]
         )
         transfers.transfer_approve(actor=users.admin, transfer=transfer)
+        finish_checklist(transfer, users.admin)
         transfers.transfer_complete(
             actor=users.admin, transfer=transfer, arrived_at=start + dt.timedelta(hours=move + 1)
         )

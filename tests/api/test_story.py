@@ -31,6 +31,15 @@ def test_austin_coordinator_admits_steps_down_and_houston_sees_nothing(api, netw
     assert approved.status_code == 200, approved.json()
     program = austin.get(f"/api/v1/programs/{network.austin_residential.pk}/").json()
     assert (program["occupied"], program["reserved"]) == (0, 1)
+
+    # and the receiving team acknowledges the hand-off and works through its checklist
+    handoff = approved.json()["handoff"]
+    assert austin.post(f"/api/v1/handoffs/{handoff}/acknowledge/").status_code == 200
+    items = austin.get(f"/api/v1/handoffs/{handoff}/").json()["items"]
+    assert "Medical clearance" in [item["label"] for item in items]
+    for item in items:
+        ticked = austin.post(f"/api/v1/handoffs/{handoff}/items/{item['id']}/complete/", {})
+        assert ticked.status_code == 200, ticked.json()
     completed = austin.post(f"/api/v1/transfers/{transfer_id}/complete/", {})
     assert completed.status_code == 200, completed.json()
     assert [e["to_status"] for e in completed.json()["events"]] == [

@@ -18,7 +18,7 @@ from services.errors import (
     NotPermitted,
     TransferAlreadyActive,
 )
-from tests.factories import ClientFactory, placed_client
+from tests.factories import ClientFactory, finish_checklist, placed_client
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -47,7 +47,8 @@ def test_request_approve_complete_moves_the_client_atomically(network, users):
     transfers.transfer_approve(actor=users.austin, transfer=transfer, now=NOW)
     assert _occupancy(network.austin_residential) == (0, 1, 1)
 
-    # and when it completes on arrival
+    # and when it completes on arrival, its checklist done
+    finish_checklist(transfer, users.austin, now=NOW)
     arrived = NOW + dt.timedelta(minutes=1)
     transfers.transfer_complete(
         actor=users.austin, transfer=transfer, arrived_at=arrived, now=arrived
@@ -132,6 +133,7 @@ def test_the_receiving_side_approves_and_the_sending_side_cannot(network, users)
         transfers.transfer_cancel(actor=users.houston, transfer=transfer, reason="x")
     # but Houston approves, then completes it
     transfers.transfer_approve(actor=users.houston, transfer=transfer)
+    finish_checklist(transfer, users.houston)
     transfers.transfer_complete(actor=users.houston, transfer=transfer)
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.COMPLETED
@@ -176,6 +178,7 @@ def _bring_to(transfer, state, users):
     if state in ("approved", "completed"):
         transfers.transfer_approve(actor=users.austin, transfer=transfer)
     if state == "completed":
+        finish_checklist(transfer, users.austin)
         transfers.transfer_complete(actor=users.austin, transfer=transfer)
     if state == "declined":
         transfers.transfer_decline(actor=users.austin, transfer=transfer, reason="No bed")
@@ -236,6 +239,7 @@ def test_planned_for_in_the_past_is_invalid(network, users):
 def test_alumni_coordinator_receives_step_downs_to_alumni(network, users):
     transfer = _requested(network, users, to=network.austin_alumni, frm=network.austin_iop)
     transfers.transfer_approve(actor=users.alumni, transfer=transfer)
+    finish_checklist(transfer, users.alumni)
     transfers.transfer_complete(actor=users.alumni, transfer=transfer)
     transfer.refresh_from_db()
     assert transfer.to_placement.program == network.austin_alumni

@@ -120,6 +120,7 @@ TRANSFER = OpenApiExample(
         "requested_by": "coordinator.austin",
         "updated_at": "2026-11-24T16:00:00Z",
         "capacity_override_reason": "",
+        "handoff": None,
         "events": [
             {
                 "id": "4a6c8e0b-2d4f-4b6a-8c0e-5f7a9b1c3d99",

@@ -206,6 +206,9 @@ class TransferSerializer(serializers.ModelSerializer):
     )
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     events = TransferEventSerializer(many=True, read_only=True)
+    handoff = serializers.SerializerMethodField(
+        help_text="The hand-off opened at approval, or null before it."
+    )
 
     class Meta:
         model = Transfer
@@ -230,8 +233,15 @@ class TransferSerializer(serializers.ModelSerializer):
             "requested_by",
             "updated_at",
             "capacity_override_reason",
+            "handoff",
             "events",
         ]
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_handoff(self, transfer):
+        # select_related("handoff") in the view: no query per transfer.
+        handoff = getattr(transfer, "handoff", None)
+        return handoff.pk if handoff is not None else None
 
 
 class TransferRequestSerializer(serializers.Serializer):
@@ -260,6 +270,11 @@ class TransferReasonSerializer(serializers.Serializer):
 class TransferCompleteSerializer(serializers.Serializer):
     arrived_at = serializers.DateTimeField(required=False, help_text="Default: now.")
     reason = serializers.CharField(required=False, allow_blank=True)
+    handoff_override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Required while mandatory hand-off items are open; recorded on the hand-off.",
+    )
 
 
 # --- journey ---------------------------------------------------------------

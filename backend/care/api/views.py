@@ -345,7 +345,7 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleM
     def visible_queryset(self, user):
         return (
             access.transfers_visible_to(user)
-            .select_related("from_program__level", "to_program__level", "requested_by")
+            .select_related("from_program__level", "to_program__level", "requested_by", "handoff")
             .prefetch_related(
                 Prefetch("events", queryset=TransferEvent.objects.select_related("actor"))
             )

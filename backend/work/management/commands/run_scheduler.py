@@ -1,0 +1,30 @@
+"""`python manage.py run_scheduler`: the embedded demo's beat, without Redis.
+
+Every --interval seconds it runs the sweep, which (with no broker, tasks
+eager) performs due work in this process: escalations, reminders, email.
+With Redis, run `celery -A workers worker` and `celery -A workers beat` instead.
+"""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from services.work import work_sweep
+
+
+class Command(BaseCommand):
+    help = "Run due work every --interval seconds in this process (the demo's scheduler)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--interval", type=float, default=60.0)
+        parser.add_argument("--once", action="store_true", help="One sweep, then exit.")
+
+    def handle(self, *args, interval: float, once: bool, **options):
+        self.stdout.write(f"Scheduler: sweeping due work every {interval:g} s (Ctrl-C stops).")
+        while True:
+            woken = work_sweep()
+            if woken:
+                self.stdout.write(f"Ran {woken} due work item(s).")
+            if once:
+                return
+            time.sleep(interval)

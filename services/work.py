@@ -1,0 +1,228 @@
+"""Durable work: schedule it as a row, wake a worker, do it once.
+
+    work_schedule(kind=..., key=..., due_at=...)   inside a service's transaction
+        -> a WorkItem row (idempotent by key), and, on commit, a wake-up
+           through the broker when the item is due now.
+    work_sweep(now)                                 every minute (beat)
+        -> wake-ups for every pending item that is due and was not woken
+           recently: late work, lost messages, a broker that was down.
+    work_run(item_id, now)                          the task a wake-up runs
+        -> claims the row with SELECT ... FOR UPDATE SKIP LOCKED, runs the
+           kind's handler and marks the row done, in one transaction.
+
+Because the handler's writes and "done" commit together, a task delivered
+twice acts once (the second finds the row done, or locked and skips it), and
+a worker killed mid-task leaves its transaction rolled back and the row
+pending for the next sweep. Effects outside the database (an email) are
+at-least-once: they are their own work items, so a crash can repeat only
+that one delivery.
+
+Handlers are registered per kind with @work_handler; they receive the item
+and `now`, and must be safe to call again after a rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from importlib import import_module
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Count, Min, Q
+
+from backend.work.models import WorkItem, WorkStatus
+from services.clock import resolve_now
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "workers.run_work_item"
+# A wake-up not answered within this long is sent again by the sweep.
+WAKE_GRACE = timedelta(minutes=2)
+# Retries back off: 1, 2, 4, 8... minutes, at most an hour.
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+# The modules whose handlers must be registered before any item runs.
+HANDLER_MODULES = ("services.handoffs", "services.notifications")
+QUEUES = {"handoff": "handoffs", "notification": "notifications", "followup": "followups"}
+
+Handler = Callable[[WorkItem, datetime], None]
+_handlers: dict[str, Handler] = {}
+
+
+def work_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def _handler_for(kind: str) -> Handler:
+    if kind not in _handlers:
+        for module in HANDLER_MODULES:
+            import_module(module)
+    return _handlers[kind]
+
+
+# --- scheduling --------------------------------------------------------------
+
+
+def work_schedule(
+    *, kind: str, key: str, due_at: datetime, payload: dict | None = None, now: datetime
+) -> WorkItem:
+    """Add a pending item (or return the one with this key), waking a worker on
+    commit when it is due already. Call it inside the transaction of the change
+    that creates the work, so the two commit or roll back together."""
+    item, created = WorkItem.objects.get_or_create(
+        key=key, defaults={"kind": kind, "due_at": due_at, "payload": payload or {}}
+    )
+    if created and due_at <= now:
+        transaction.on_commit(lambda: work_wake([(item.pk, item.kind)], now=now))
+    return item
+
+
+def work_cancel(*, key_prefix: str, now: datetime) -> int:
+    """Cancel pending items whose key starts with `key_prefix` (no longer needed)."""
+    return WorkItem.objects.filter(key__startswith=key_prefix, status=WorkStatus.PENDING).update(
+        status=WorkStatus.CANCELLED, finished_at=now, updated_at=now
+    )
+
+
+def queue_for(kind: str) -> str:
+    """Each family of work has its queue, so each can get its own workers."""
+    family = kind.split(".", 1)[0]
+    return QUEUES.get(family, "default")
+
+
+def work_wake(items: list[tuple[UUID, str]], *, now: datetime | None = None) -> int:
+    """Send one wake-up per (id, kind) through Celery; returns how many were sent.
+
+    A broker that is down is not an error here: the rows are safe in the
+    database and the sweep sends their wake-ups again once it is back.
+    """
+    from celery import current_app
+
+    now = resolve_now(now)
+    eager = current_app.conf.task_always_eager
+    if eager and RUN_TASK not in current_app.tasks:
+        # A web or command process has not imported the task modules yet.
+        current_app.loader.import_default_modules()
+    sent = []
+    for item_id, kind in items:
+        try:
+            if eager:
+                # No broker (the embedded demo): run in this process, now.
+                current_app.tasks[RUN_TASK].apply(args=[str(item_id)])
+            else:
+                current_app.send_task(
+                    RUN_TASK, args=[str(item_id)], queue=queue_for(kind), retry=False
+                )
+            sent.append(item_id)
+        except Exception:  # the broker is unreachable: the sweep will retry
+            logger.warning("Could not wake a worker for work item %s", item_id, exc_info=True)
+            break
+    if sent:
+        WorkItem.objects.filter(pk__in=sent, status=WorkStatus.PENDING).update(woken_at=now)
+    return len(sent)
+
+
+def work_due(*, now: datetime, limit: int = 500) -> list[tuple[UUID, str]]:
+    """Pending items that are due and whose last wake-up is older than the grace."""
+    stale = now - WAKE_GRACE
+    return list(
+        WorkItem.objects.filter(status=WorkStatus.PENDING, due_at__lte=now)
+        .filter(Q(woken_at__isnull=True) | Q(woken_at__lt=stale))
+        .order_by("due_at")
+        .values_list("pk", "kind")[:limit]
+    )
+
+
+def work_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Wake a worker for every due, pending item (late, lost or never sent)."""
+    now = resolve_now(now)
+    return work_wake(work_due(now=now, limit=limit), now=now)
+
+
+# --- running -----------------------------------------------------------------
+
+
+def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
+    """Claim one item, run its handler and mark it done, once.
+
+    Returns what happened: "done", "skipped" (done already, not due, or
+    another worker holds it), "retry" or "failed".
+    """
+    now = resolve_now(now)
+    try:
+        with transaction.atomic():
+            item = (
+                WorkItem.objects.select_for_update(skip_locked=True)
+                .filter(pk=item_id, status=WorkStatus.PENDING, due_at__lte=now)
+                .first()
+            )
+            if item is None:
+                return "skipped"
+            _handler_for(item.kind)(item, now)
+            item.status = WorkStatus.DONE
+            item.attempts += 1
+            item.finished_at = now
+            item.last_error = ""
+            item.save(
+                update_fields=["status", "attempts", "finished_at", "last_error", "updated_at"]
+            )
+            return "done"
+    except Exception as exc:
+        logger.exception("Work item %s failed", item_id)
+        return _record_failure(item_id, exc, now)
+
+
+def _record_failure(item_id, exc: Exception, now: datetime) -> str:
+    with transaction.atomic():
+        item = WorkItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None or item.status != WorkStatus.PENDING:
+            return "skipped"
+        item.attempts += 1
+        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if item.attempts >= item.max_attempts:
+            item.status = WorkStatus.FAILED
+            item.finished_at = now
+            outcome = "failed"
+        else:
+            item.due_at = now + min(BACKOFF_BASE * 2 ** (item.attempts - 1), BACKOFF_MAX)
+            item.woken_at = None
+            outcome = "retry"
+        item.save()
+        return outcome
+
+
+# --- observing -----------------------------------------------------------------
+
+
+def work_status(*, now: datetime | None = None) -> dict:
+    """Counts per kind and status, and the oldest pending item.
+
+    `overdue`: pending items due longer ago than the wake-up grace, i.e. work
+    that a healthy system would have done by now.
+    """
+    now = resolve_now(now)
+    late = now - WAKE_GRACE
+    kinds: dict[str, dict] = {}
+    rows = WorkItem.objects.values("kind").annotate(
+        pending=Count("pk", filter=Q(status=WorkStatus.PENDING)),
+        overdue=Count("pk", filter=Q(status=WorkStatus.PENDING, due_at__lte=late)),
+        failed=Count("pk", filter=Q(status=WorkStatus.FAILED)),
+        done=Count("pk", filter=Q(status=WorkStatus.DONE)),
+        cancelled=Count("pk", filter=Q(status=WorkStatus.CANCELLED)),
+        oldest_pending_due_at=Min("due_at", filter=Q(status=WorkStatus.PENDING)),
+    )
+    for row in rows.order_by("kind"):
+        kinds[row.pop("kind")] = row
+    oldest = (
+        WorkItem.objects.filter(status=WorkStatus.PENDING)
+        .order_by("due_at", "created_at")
+        .values("id", "kind", "key", "due_at", "attempts", "last_error", "created_at")
+        .first()
+    )
+    return {"at": now, "kinds": kinds, "oldest_pending": oldest}
