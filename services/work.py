@@ -84,8 +84,19 @@ def work_schedule(
 
 
 def work_cancel(*, key_prefix: str, now: datetime) -> int:
-    """Cancel pending items whose key starts with `key_prefix` (no longer needed)."""
-    return WorkItem.objects.filter(key__startswith=key_prefix, status=WorkStatus.PENDING).update(
+    """Cancel pending items whose key starts with `key_prefix` (no longer needed).
+
+    An item a worker is running right now is locked and left alone (SKIP
+    LOCKED): waiting for it could deadlock with its handler, which waits for
+    the row our caller holds (a hand-off, say). Handlers re-check the state
+    they act on, so that item finds nothing to do once our change commits.
+    """
+    cancellable = (
+        WorkItem.objects.select_for_update(skip_locked=True)
+        .filter(key__startswith=key_prefix, status=WorkStatus.PENDING)
+        .values_list("pk", flat=True)
+    )
+    return WorkItem.objects.filter(pk__in=list(cancellable)).update(
         status=WorkStatus.CANCELLED, finished_at=now, updated_at=now
     )
 
