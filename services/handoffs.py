@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from backend.audit.models import AuditAction
 from backend.care.models import Transfer
 from backend.handoffs.models import (
     ChecklistTemplateItem,
@@ -33,6 +34,7 @@ from backend.handoffs.models import (
 )
 from backend.work.models import WorkItem
 from services import access
+from services.audit import audit_record
 from services.clock import resolve_now
 from services.errors import Conflict, IllegalTransition, NotFound
 from services.notifications import notify
@@ -143,6 +145,14 @@ def handoff_acknowledge(
     handoff.acknowledged_by = actor
     handoff.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     work_cancel(key_prefix=_work_key(handoff, "escalate:"), now=now)
+    audit_record(
+        actor=actor,
+        action=AuditAction.HANDOFF_ACKNOWLEDGE,
+        object_type="handoff",
+        object_id=handoff.pk,
+        client_id=handoff.transfer.client_id,
+        now=now,
+    )
     return handoff
 
 
@@ -170,6 +180,15 @@ def handoff_item_complete(
         item.completed_by = actor
         item.note = note
         item.save(update_fields=["completed_at", "completed_by", "note"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.HANDOFF_ITEM_COMPLETE,
+            object_type="handoff",
+            object_id=handoff.pk,
+            client_id=handoff.transfer.client_id,
+            detail={"item": str(item.pk)},
+            now=now,
+        )
     return item
 
 
@@ -258,23 +277,27 @@ def _escalate(item: WorkItem, now: datetime) -> None:
     level = int(item.payload["level"])
     if handoff.status != HandoffStatus.OPEN or handoff.escalation_level >= level:
         return  # acknowledged in time, closed, or escalated already
+    # Every level not yet reached is alerted now: if level 1 was still being
+    # retried when level 2 came due, the site's managers still hear of it.
+    skipped_levels = range(handoff.escalation_level + 1, level + 1)
     handoff.escalation_level = level
     handoff.save(update_fields=["escalation_level"])
-    if level == 1:
-        recipients = access.site_managers(handoff.transfer.to_program.site)
-    else:
-        recipients = access.organisation_admins()
     subject, body = _describe(handoff)
-    notify(
-        recipients=recipients,
-        kind="handoff.escalated",
-        title=f"Hand-off not acknowledged: {subject}",
-        body=f"{body} It was due by {handoff.acknowledge_due_at:%Y-%m-%d %H:%M} UTC.",
-        key=_work_key(handoff, f"escalated:{level}"),
-        subject_type="handoff",
-        subject_id=handoff.pk,
-        now=now,
-    )
+    for reached in skipped_levels:
+        if reached == 1:
+            recipients = access.site_managers(handoff.transfer.to_program.site)
+        else:
+            recipients = access.organisation_admins()
+        notify(
+            recipients=recipients,
+            kind="handoff.escalated",
+            title=f"Hand-off not acknowledged: {subject}",
+            body=f"{body} It was due by {handoff.acknowledge_due_at:%Y-%m-%d %H:%M} UTC.",
+            key=_work_key(handoff, f"escalated:{reached}"),
+            subject_type="handoff",
+            subject_id=handoff.pk,
+            now=now,
+        )
 
 
 @work_handler(REMIND_KIND)

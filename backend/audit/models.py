@@ -18,6 +18,8 @@ class AuditAction(models.TextChoices):
     TRANSFER_DECLINE = "transfer_decline", "Transfer declined"
     TRANSFER_CANCEL = "transfer_cancel", "Transfer cancelled"
     TRANSFER_COMPLETE = "transfer_complete", "Transfer completed"
+    HANDOFF_ACKNOWLEDGE = "handoff_acknowledge", "Hand-off acknowledged"
+    HANDOFF_ITEM_COMPLETE = "handoff_item_complete", "Hand-off item completed"
 
 
 class AuditEvent(models.Model):

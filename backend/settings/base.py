@@ -199,8 +199,19 @@ LOGGING = {
 }
 
 # Channels besides the in-app notification (services/notifications.py).
-NOTIFICATION_CHANNELS = env.list(
-    "NOTIFICATION_CHANNELS", default=["services.notifications.EmailChannel"]
-)
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+NOTIFICATION_CHANNELS = [
+    path.strip()
+    for path in env.list("NOTIFICATION_CHANNELS", default=["services.notifications.EmailChannel"])
+    if path.strip()
+]
+# EMAIL_URL (smtp+tls://user:password@host:587, smtp://host:25, consolemail://) configures
+# the whole email backend; the default prints emails to the console (the demo).
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="continuum@localhost")
