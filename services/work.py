@@ -24,6 +24,8 @@ and `now`, and must be safe to call again after a rollback.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -131,9 +133,11 @@ def work_wake(items: list[tuple[UUID, str]], *, now: datetime | None = None) -> 
                     RUN_TASK, args=[str(item_id)], queue=queue_for(kind), retry=False
                 )
             sent.append(item_id)
-        except Exception:  # the broker is unreachable: the sweep will retry
+        except Exception:
             logger.warning("Could not wake a worker for work item %s", item_id, exc_info=True)
-            break
+            if not eager:
+                break  # the broker is unreachable: the next sweep sends the rest
+            # In-process, one item's failure says nothing about the others.
     if sent:
         WorkItem.objects.filter(pk__in=sent, status=WorkStatus.PENDING).update(woken_at=now)
     return len(sent)
@@ -183,10 +187,23 @@ def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
             item.save(
                 update_fields=["status", "attempts", "finished_at", "last_error", "updated_at"]
             )
+            _test_delay_before_commit()
             return "done"
     except Exception as exc:
         logger.exception("Work item %s failed", item_id)
         return _record_failure(item_id, exc, now)
+
+
+# Test-only (tests/workers): seconds to hold a finished but uncommitted run
+# open, so that a test can kill a worker in the middle of a task or make two
+# workers race for one item. Never set outside those tests; unset, it is inert.
+TEST_DELAY_ENV = "CONTINUUM_WORK_TEST_DELAY_SECONDS"
+
+
+def _test_delay_before_commit() -> None:
+    delay = os.environ.get(TEST_DELAY_ENV)
+    if delay:
+        time.sleep(float(delay))
 
 
 def _record_failure(item_id, exc: Exception, now: datetime) -> str:

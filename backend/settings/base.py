@@ -189,6 +189,16 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A wake-up is sent after a commit, inside a web request: with Redis down it
+# must fail fast (the sweep re-sends it), not hold the response for seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    # kombu's publisher: one quick second try, then give up (and log).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+}
 
 LOGGING = {
     "version": 1,
