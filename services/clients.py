@@ -15,6 +15,7 @@ from services.clock import resolve_now
 from services.errors import (
     MSG_BORN_AFTER_ADMISSION,
     MSG_DOB_RANGE,
+    MSG_MRN_ADMIN_ONLY,
     MSG_MRN_TAKEN,
     MSG_NOT_CLIENTS_TEAM,
     MSG_SITE_REQUIRED,
@@ -38,6 +39,14 @@ EDITABLE_FIELDS = (
 def _check_date_of_birth(value: date, today: date) -> None:
     if not EARLIEST_BIRTH_DATE <= value <= today:
         raise InvalidInput(MSG_DOB_RANGE, field="date_of_birth")
+
+
+def _require_mrn_authority(scope: access.AccessScope, mrn: str) -> None:
+    """MRNs are unique across the organisation, so "already in use" would tell
+    a site's staff that a client they cannot see exists: only organisation
+    admins choose or correct an MRN; everyone else gets a generated one."""
+    if mrn and not scope.is_org_admin:
+        raise NotPermitted(MSG_MRN_ADMIN_ONLY, field="mrn")
 
 
 def _new_mrn() -> str:
@@ -69,6 +78,7 @@ def client_create(
         registered_site = Site.objects.get(pk=next(iter(scope.care_site_ids)))
     if not access.can_register_at_site(actor, registered_site):
         raise NotPermitted("You may register clients only at your own sites.")
+    _require_mrn_authority(scope, mrn)
     _check_date_of_birth(date_of_birth, now.date())
 
     fields = {
@@ -126,6 +136,8 @@ def client_update(
     client = Client.objects.select_for_update().get(pk=client.pk)
     if not access.can_edit_client(actor, client):
         raise NotPermitted(MSG_NOT_CLIENTS_TEAM)
+    if changes.get("mrn", client.mrn) != client.mrn:
+        _require_mrn_authority(access.access_scope(actor), changes["mrn"])
     client_changes_check(client=client, changes=changes, now=now)
     changed = sorted(name for name, value in changes.items() if getattr(client, name) != value)
     if not changed:

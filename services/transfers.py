@@ -32,6 +32,7 @@ from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now
 from services.errors import (
+    MSG_ARRIVAL_BEFORE_APPROVAL,
     MSG_BEFORE_PLACEMENT,
     MSG_PLANNED_IN_PAST,
     MSG_PROGRAM_INACTIVE,
@@ -286,6 +287,13 @@ def transfer_complete(
     old = transfer.from_placement
     if arrived_at <= old.started_at:
         raise InvalidInput(MSG_BEFORE_PLACEMENT, field="arrived_at")
+    approved_at = transfer.events.filter(to_status=TransferStatus.APPROVED).values_list(
+        "at", flat=True
+    ).last()
+    if approved_at is not None and arrived_at < approved_at:
+        # The place was reserved at approval: an arrival before it would
+        # rewrite past census without any capacity check.
+        raise InvalidInput(MSG_ARRIVAL_BEFORE_APPROVAL, field="arrived_at")
 
     handoffs.handoff_close_for(
         transfer=transfer, actor=actor, override_reason=handoff_override_reason, now=now

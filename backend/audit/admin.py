@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from backend.accounts.admin_access import OrganisationAdminOnly
 from backend.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     """Append-only: readable by staff with the view permission, never edited here."""
 
     list_display = ["at", "actor", "action", "object_type", "object_id", "client_id"]

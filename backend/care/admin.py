@@ -6,13 +6,14 @@ import uuid
 
 from django.contrib import admin
 
+from backend.accounts.admin_access import OrganisationAdminOnly
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from services import access, clients
 from services.audit import audit_reads
 from services.errors import DomainError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

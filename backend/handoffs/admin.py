@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from backend.accounts.admin_access import OrganisationAdminOnly
 from backend.handoffs.models import ChecklistTemplate, ChecklistTemplateItem, Handoff, HandoffItem
 
 
@@ -31,7 +32,7 @@ class HandoffItemInline(admin.TabularInline):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     """Read-only: hand-offs change through the API's services."""
 
     list_display = ["transfer", "receiving_site", "status", "escalation_level", "created_at"]

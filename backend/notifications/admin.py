@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from backend.accounts.admin_access import OrganisationAdminOnly
 from backend.notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     list_display = ["recipient", "kind", "title", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "title"]

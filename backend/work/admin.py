@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from backend.accounts.admin_access import OrganisationAdminOnly
 from backend.work.models import WorkItem
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(admin.ModelAdmin):
+class WorkItemAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     """Read-only view of the durable work; `manage.py work_status` sums it up."""
 
     list_display = ["kind", "key", "status", "due_at", "attempts", "finished_at"]

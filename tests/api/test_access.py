@@ -824,3 +824,18 @@ def test_me_lists_the_callers_roles(api, network, users, viewer, expected):
     body = response.json()
     assert body["username"] == user.username
     assert body["roles"] == [{"role": role, "site": sites[site]} for role, site in expected]
+
+
+def test_a_coordinator_cannot_probe_another_sites_mrns(api, network, users):
+    # given an Austin client, invisible to Houston
+    austin_client = placed_client(network.austin_detox, users.austin)
+    houston = api.as_user(users.houston)
+    body = {"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01"}
+
+    # when Houston tries to register a client under that MRN, and under an unused one
+    taken = houston.post("/api/v1/clients/", {**body, "mrn": austin_client.mrn})
+    unused = houston.post("/api/v1/clients/", {**body, "mrn": "NEVERUSED1"})
+
+    # then both are refused the same way: only org admins choose MRNs
+    assert taken.status_code == unused.status_code == 403
+    assert taken.json()["detail"] == unused.json()["detail"]

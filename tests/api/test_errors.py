@@ -603,12 +603,17 @@ def _approve_beyond_capacity(api, network, users, scene):
 def _register_with_a_taken_mrn(api, network, users, scene):
     body = {"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01"}
     body["mrn"] = scene.in_care.mrn
-    return lambda: api.as_user(users.austin).post("/api/v1/clients/", body), 400
+    return lambda: api.as_user(users.admin).post("/api/v1/clients/", body), 400
 
 
 def _change_mrn_to_a_taken_one(api, network, users, scene):
     url = f"/api/v1/clients/{scene.waiting.pk}/"
-    return lambda: api.as_user(users.austin).patch(url, {"mrn": scene.in_care.mrn}), 400
+    return lambda: api.as_user(users.admin).patch(url, {"mrn": scene.in_care.mrn}), 400
+
+
+def _coordinator_chooses_an_mrn(api, network, users, scene):
+    body = {"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01", "mrn": "X1"}
+    return lambda: api.as_user(users.austin).post("/api/v1/clients/", body), 403
 
 
 def _transfer_to_the_current_program(api, network, users, scene):
@@ -654,6 +659,7 @@ HALF_WRITES = {
     "approve-beyond-capacity": _approve_beyond_capacity,
     "register-with-taken-mrn": _register_with_a_taken_mrn,
     "change-mrn-to-taken-one": _change_mrn_to_a_taken_one,
+    "coordinator-chooses-an-mrn": _coordinator_chooses_an_mrn,
     "transfer-to-current-program": _transfer_to_the_current_program,
     "second-active-transfer": _second_active_transfer,
     "complete-before-placement-began": _complete_before_the_placement_began,

@@ -180,11 +180,13 @@ def _journey_of(network, users, moves: int):
     )
     programs = [network.houston_iop, network.austin_iop]
     for move in range(moves):
+        # Requested and approved half an hour before each arrival.
+        asked = start + dt.timedelta(hours=move, minutes=30)
         transfer = transfers.transfer_request(
-            actor=users.admin, client=client, to_program=programs[move % 2]
+            actor=users.admin, client=client, to_program=programs[move % 2], now=asked
         )
-        transfers.transfer_approve(actor=users.admin, transfer=transfer)
-        finish_checklist(transfer, users.admin)
+        transfers.transfer_approve(actor=users.admin, transfer=transfer, now=asked)
+        finish_checklist(transfer, users.admin, now=asked)
         transfers.transfer_complete(
             actor=users.admin, transfer=transfer, arrived_at=start + dt.timedelta(hours=move + 1)
         )

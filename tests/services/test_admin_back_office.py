@@ -83,3 +83,28 @@ def test_staff_who_are_not_organisation_admins_cannot_edit_clients_in_the_admin(
     assert client.get(f"/admin/care/client/{austin_client.pk}/change/").status_code in (302, 404)
     listing = client.get("/admin/care/client/")
     assert austin_client.mrn not in listing.content.decode()
+
+
+def test_staff_who_are_not_organisation_admins_see_no_clinical_admin_pages(client, network, users):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import placed_client
+
+    # given a Houston coordinator made staff with every view permission, and an Austin stay
+    placed_client(network.austin_detox, users.austin)
+    users.houston.is_staff = True
+    users.houston.save()
+    users.houston.user_permissions.add(*Permission.objects.filter(codename__startswith="view_"))
+    client.force_login(users.houston)
+
+    # then the clinical and operational pages are closed to them
+    for page in [
+        "care/placement",
+        "care/episode",
+        "care/transfer",
+        "handoffs/handoff",
+        "notifications/notification",
+        "audit/auditevent",
+        "work/workitem",
+    ]:
+        assert client.get(f"/admin/{page}/").status_code == 403, page

@@ -243,3 +243,20 @@ def test_alumni_coordinator_receives_step_downs_to_alumni(network, users):
     transfers.transfer_complete(actor=users.alumni, transfer=transfer)
     transfer.refresh_from_db()
     assert transfer.to_placement.program == network.austin_alumni
+
+
+def test_an_arrival_before_the_approval_is_invalid(network, users):
+    from services.errors import MSG_ARRIVAL_BEFORE_APPROVAL
+
+    # given a transfer approved at NOW, its checklist done
+    transfer = _requested(network, users)
+    transfers.transfer_approve(actor=users.austin, transfer=transfer, now=NOW)
+    finish_checklist(transfer, users.austin, now=NOW)
+    # when the arrival is dated a day before the approval, then it is refused
+    with pytest.raises(InvalidInput, match=MSG_ARRIVAL_BEFORE_APPROVAL):
+        transfers.transfer_complete(
+            actor=users.austin,
+            transfer=transfer,
+            arrived_at=NOW - dt.timedelta(days=1),
+            now=NOW + dt.timedelta(hours=1),
+        )

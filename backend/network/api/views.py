@@ -52,6 +52,8 @@ LEVEL_EXAMPLE = OpenApiExample(
 class LevelOfCareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = LevelOfCare.objects.all()
     serializer_class = LevelOfCareSerializer
+    # Level codes are lower-case words: anything else (a NUL byte, say) is a plain 404.
+    lookup_value_regex = "[a-z_]+"
 
 
 SITE_EXAMPLE = OpenApiExample(
