@@ -287,9 +287,11 @@ def transfer_complete(
     old = transfer.from_placement
     if arrived_at <= old.started_at:
         raise InvalidInput(MSG_BEFORE_PLACEMENT, field="arrived_at")
-    approved_at = transfer.events.filter(to_status=TransferStatus.APPROVED).values_list(
-        "at", flat=True
-    ).last()
+    approved_at = (
+        transfer.events.filter(to_status=TransferStatus.APPROVED)
+        .values_list("at", flat=True)
+        .last()
+    )
     if approved_at is not None and arrived_at < approved_at:
         # The place was reserved at approval: an arrival before it would
         # rewrite past census without any capacity check.
