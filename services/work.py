@@ -122,8 +122,18 @@ def work_wake(items: list[tuple[UUID, str]], *, now: datetime | None = None) -> 
     if eager and RUN_TASK not in current_app.tasks:
         # A web or command process has not imported the task modules yet.
         current_app.loader.import_default_modules()
+    # Mark the wake-ups first, skipping rows a worker holds right now (it is
+    # running them: no wake-up needed, and waiting could block this caller).
+    kinds = dict(items)
+    with transaction.atomic():
+        free = list(
+            WorkItem.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(kinds), status=WorkStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
+        WorkItem.objects.filter(pk__in=free).update(woken_at=now)
     sent = []
-    for item_id, kind in items:
+    for item_id, kind in ((pk, kinds[pk]) for pk in free):
         try:
             if eager:
                 # No broker (the embedded demo): run in this process, now.
@@ -138,8 +148,9 @@ def work_wake(items: list[tuple[UUID, str]], *, now: datetime | None = None) -> 
             if not eager:
                 break  # the broker is unreachable: the next sweep sends the rest
             # In-process, one item's failure says nothing about the others.
-    if sent:
-        WorkItem.objects.filter(pk__in=sent, status=WorkStatus.PENDING).update(woken_at=now)
+    unsent = [pk for pk in free if pk not in sent]
+    if unsent:  # so that the next sweep sends them without waiting for the grace
+        WorkItem.objects.filter(pk__in=unsent, woken_at=now).update(woken_at=None)
     return len(sent)
 
 
@@ -166,27 +177,46 @@ def work_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
 def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
     """Claim one item, run its handler and mark it done, once.
 
+    Two transactions. The first counts the attempt and commits, so that a run
+    which kills its worker (out of memory, the hard time limit) still counts,
+    and an item that keeps doing so ends as "failed" instead of looping. The
+    second runs the handler and marks the row done under the row lock, so its
+    effects and "done" commit together or not at all.
+
     Returns what happened: "done", "skipped" (done already, not due, or
     another worker holds it), "retry" or "failed".
     """
     now = resolve_now(now)
+    with transaction.atomic():
+        item = (
+            WorkItem.objects.select_for_update(skip_locked=True)
+            .filter(pk=item_id, status=WorkStatus.PENDING, due_at__lte=now)
+            .first()
+        )
+        if item is None:
+            return "skipped"
+        if item.attempts >= item.max_attempts:
+            item.status = WorkStatus.FAILED
+            item.finished_at = now
+            item.last_error = item.last_error or "Gave up: every attempt ended its worker."
+            item.save(update_fields=["status", "finished_at", "last_error", "updated_at"])
+            return "failed"
+        item.attempts += 1
+        item.save(update_fields=["attempts", "updated_at"])
     try:
         with transaction.atomic():
             item = (
                 WorkItem.objects.select_for_update(skip_locked=True)
-                .filter(pk=item_id, status=WorkStatus.PENDING, due_at__lte=now)
+                .filter(pk=item_id, status=WorkStatus.PENDING)
                 .first()
             )
             if item is None:
                 return "skipped"
             _handler_for(item.kind)(item, now)
             item.status = WorkStatus.DONE
-            item.attempts += 1
             item.finished_at = now
             item.last_error = ""
-            item.save(
-                update_fields=["status", "attempts", "finished_at", "last_error", "updated_at"]
-            )
+            item.save(update_fields=["status", "finished_at", "last_error", "updated_at"])
             _test_delay_before_commit()
             return "done"
     except Exception as exc:
@@ -211,7 +241,7 @@ def _record_failure(item_id, exc: Exception, now: datetime) -> str:
         item = WorkItem.objects.select_for_update().filter(pk=item_id).first()
         if item is None or item.status != WorkStatus.PENDING:
             return "skipped"
-        item.attempts += 1
+        # The attempt was counted when it was claimed.
         item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if item.attempts >= item.max_attempts:
             item.status = WorkStatus.FAILED

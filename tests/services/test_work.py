@@ -627,3 +627,16 @@ def test_work_status_counts_each_kind_by_status(db):
 
 def test_work_status_with_no_work_is_empty(db):
     assert work_status(now=NOW) == {"at": NOW, "kinds": {}, "oldest_pending": None}
+
+
+def test_an_item_whose_runs_keep_killing_the_worker_ends_failed(db):
+    # given an item whose every attempt so far died with its worker (counted, never finished)
+    item = _item(kind="test.boom", max_attempts=3, attempts=3)
+
+    # when it is woken once more
+    outcome = work_run(item.pk, now=NOW)
+
+    # then it is given up, not run again
+    item.refresh_from_db()
+    assert outcome == "failed"
+    assert item.status == WorkStatus.FAILED

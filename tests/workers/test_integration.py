@@ -168,7 +168,10 @@ def test_a_wakeup_delivered_twice_to_two_racing_workers_acts_once(
     assert Handoff.objects.get(transfer=transfer).escalation_level == 1
     for item in (notify, escalate):
         item.refresh_from_db()
-        assert (item.status, item.attempts) == (WorkStatus.DONE, 1)
+        # Done once. The attempt is counted when claimed, before the run locks
+        # the row: a duplicate that lands in that instant counts one more.
+        assert item.status == WorkStatus.DONE
+        assert item.attempts in (1, 2)
 
 
 def open_transactions() -> int:
@@ -207,10 +210,11 @@ def test_a_worker_killed_mid_task_leaves_the_work_to_the_next_one_done_once(
     # when it is killed with SIGKILL
     doomed.kill()
 
-    # then PostgreSQL rolls its transaction back: the item is pending, nobody was told
+    # then PostgreSQL rolls its transaction back: the item is pending, nobody was told,
+    # and the attempt that died is counted (it was committed before the handler ran)
     wait_until(lambda: open_transactions() == 0, timeout=DONE_WITHIN, what="the rollback")
     notify.refresh_from_db()
-    assert (notify.status, notify.attempts) == (WorkStatus.PENDING, 0)
+    assert (notify.status, notify.attempts) == (WorkStatus.PENDING, 1)
     assert Notification.objects.count() == 0
 
     # when a new worker starts and the sweep runs after the wake-up's grace
@@ -226,7 +230,7 @@ def test_a_worker_killed_mid_task_leaves_the_work_to_the_next_one_done_once(
     )
     wait_until(deliveries_done, timeout=DONE_WITHIN, what="emails", details=describe(worker))
     notify.refresh_from_db()
-    assert (notify.status, notify.attempts) == (WorkStatus.DONE, 1)
+    assert (notify.status, notify.attempts) == (WorkStatus.DONE, 2)
     assert notified("handoff.created") == receiving_team(users)
     assert WorkItem.objects.filter(kind=DELIVER_KIND).count() == 2
 
