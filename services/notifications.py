@@ -28,7 +28,18 @@ from services.work import work_handler, work_schedule
 DELIVER_KIND = "notification.deliver"
 
 
+EMAIL_SUBJECT = "[Continuum] You have a new notification"
+EMAIL_BODY = (
+    "There is a new notification for you in Continuum ({kind}).\n"
+    "Sign in to read it: /api/v1/notifications/{id}/\n"
+)
+
+
 class EmailChannel:
+    """Email says only that there is something to read: even an MRN and a
+    program name (a detox program, say) would disclose substance-use
+    treatment outside the system's access rules (42 CFR Part 2)."""
+
     name = "email"
 
     def deliver(self, notification: Notification) -> bool:
@@ -36,8 +47,8 @@ class EmailChannel:
         if not address:
             return False  # nobody to write to: nothing to retry
         send_mail(
-            subject=f"[Continuum] {notification.title}",
-            message=notification.body,
+            subject=EMAIL_SUBJECT,
+            message=EMAIL_BODY.format(kind=notification.kind, id=notification.pk),
             from_email=None,
             recipient_list=[address],
         )

@@ -550,7 +550,10 @@ def test_delivery_sends_one_email_to_a_user_with_an_address(users, mailoutbox):
     # then one email went to the coordinator, none to the manager, and all are done
     assert sorted(outcomes) == ["done", "done", "skipped", "skipped"]
     assert [message.to for message in mailoutbox] == [["houston@example.org"]]
-    assert mailoutbox[0].subject == "[Continuum] Incoming transfer: client T00000001"
+    # and the email says only that there is something to read: no MRN, no program
+    message = mailoutbox[0]
+    assert message.subject == "[Continuum] You have a new notification"
+    assert "T00000001" not in message.subject + message.body
     assert set(deliveries.values_list("status", flat=True)) == {WorkStatus.DONE}
 
 

@@ -4,7 +4,6 @@ import pytest
 from django.conf import settings
 
 from workers import app
-from workers.celery import ping
 
 
 def test_the_app_reads_its_configuration_from_django_settings():
@@ -19,16 +18,6 @@ def test_the_app_reads_its_configuration_from_django_settings():
         "followups",
     }
     assert app.conf.broker_url == (settings.REDIS_URL or "memory://")
-
-
-def test_without_redis_tasks_run_in_process(settings):
-    # given no broker (the embedded demo)
-    app.conf.task_always_eager = True
-    try:
-        # when a task is sent, then it runs at once in this process
-        assert ping.delay().get(timeout=1) == "pong"
-    finally:
-        app.conf.task_always_eager = not settings.REDIS_URL
 
 
 @pytest.mark.redis
