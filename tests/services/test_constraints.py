@@ -75,60 +75,36 @@ def test_a_placement_ends_after_it_starts(network, users):
     _refused(lambda: placement.save())
 
 
+def _raw_transfer(client, network, users, *, to_program=None, **fields):
+    """A Transfer row written straight to the database, bypassing the services."""
+    placement = client.placements.get()
+    return Transfer.objects.create(
+        client=client,
+        episode=placement.episode,
+        from_placement=placement,
+        from_program=placement.program,
+        to_program=to_program or network.austin_residential,
+        requested_at=T0,
+        requested_by=users.austin,
+        updated_at=T0,
+        **fields,
+    )
+
+
 def test_a_client_has_at_most_one_active_transfer(network, users):
     client = placed_client(network.austin_detox, users.austin, started_at=T0)
-    placement = client.placements.get()
-
-    def request(to_program):
-        return Transfer.objects.create(
-            client=client,
-            episode=placement.episode,
-            from_placement=placement,
-            from_program=network.austin_detox,
-            to_program=to_program,
-            requested_at=T0,
-            requested_by=users.austin,
-            updated_at=T0,
-        )
-
-    request(network.austin_residential)
-    _refused(lambda: request(network.houston_residential))
+    _raw_transfer(client, network, users)
+    _refused(lambda: _raw_transfer(client, network, users, to_program=network.houston_residential))
 
 
 def test_a_transfer_status_is_one_of_the_five(network, users):
     client = placed_client(network.austin_detox, users.austin, started_at=T0)
-    placement = client.placements.get()
-    _refused(
-        lambda: Transfer.objects.create(
-            client=client,
-            episode=placement.episode,
-            from_placement=placement,
-            from_program=network.austin_detox,
-            to_program=network.austin_residential,
-            status="teleported",
-            requested_at=T0,
-            requested_by=users.austin,
-            updated_at=T0,
-        )
-    )
+    _refused(lambda: _raw_transfer(client, network, users, status="teleported"))
 
 
 def test_a_completed_transfer_names_its_new_placement(network, users):
     client = placed_client(network.austin_detox, users.austin, started_at=T0)
-    placement = client.placements.get()
-    _refused(
-        lambda: Transfer.objects.create(
-            client=client,
-            episode=placement.episode,
-            from_placement=placement,
-            from_program=network.austin_detox,
-            to_program=network.austin_residential,
-            status=TransferStatus.COMPLETED,
-            requested_at=T0,
-            requested_by=users.austin,
-            updated_at=T0,
-        )
-    )
+    _refused(lambda: _raw_transfer(client, network, users, status=TransferStatus.COMPLETED))
 
 
 @pytest.mark.postgres
@@ -205,3 +181,8 @@ def test_a_placement_belongs_to_its_episodes_client(network, users):
     client = placed_client(network.austin_detox, users.austin, started_at=T0)
     other = ClientFactory(registered_site=network.austin)
     _refused(lambda: client.placements.update(client=other), match="placements invariant")
+
+
+def test_a_transfer_changes_program(network, users):
+    client = placed_client(network.austin_detox, users.austin, started_at=T0)
+    _refused(lambda: _raw_transfer(client, network, users, to_program=network.austin_detox))
