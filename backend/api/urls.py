@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from backend.accounts.api.views import MeView, ObtainTokenView
 from backend.care.api.views import ClientViewSet, EpisodeViewSet, PlacementViewSet, TransferViewSet
+from backend.census.api.views import CensusView
 from backend.handoffs.api.views import HandoffViewSet
 from backend.network.api.views import LevelOfCareViewSet, ProgramViewSet, SiteViewSet
 from backend.notifications.api.views import NotificationViewSet
@@ -24,5 +25,6 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
     path("ops/work/", WorkStatusView.as_view(), name="ops-work"),
+    path("census/", CensusView.as_view(), name="census"),
     path("", include(router.urls)),
 ]
