@@ -71,9 +71,10 @@ class CensusView(APIView):
         query = CensusQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         site = query.validated_data.get("site")
-        if site is not None and not programs_visible_for_census(request.user).filter(
-            site_id=site
-        ).exists():
+        if (
+            site is not None
+            and not programs_visible_for_census(request.user).filter(site_id=site).exists()
+        ):
             raise NotFound()  # a site that is not yours does not exist for you
         rows = census_at(user=request.user, at=query.validated_data.get("at"), site_id=site)
         return Response(rows)
