@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from backend.care.models import Client, Episode, Placement, Transfer
 from backend.network.models import LevelCode, Program, Site
-from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotFound, NotPermitted
+from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotPermitted
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -179,15 +178,6 @@ def placements_visible_to(user: User) -> QuerySet[Placement]:
 
 def transfers_visible_to(user: User) -> QuerySet[Transfer]:
     return Transfer.objects.filter(client__in=clients_visible_to(user))
-
-
-def client_get_visible(user: User, client_id: UUID | str) -> Client:
-    """The client, or NotFound whether it is missing or merely not visible."""
-    try:
-        return clients_visible_to(user).get(pk=client_id)
-    # A malformed UUID raises ValidationError: it is as absent as any other.
-    except (Client.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise NotFound() from exc
 
 
 # --- what a user may do ----------------------------------------------------

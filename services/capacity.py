@@ -14,7 +14,7 @@ from services import access
 from services.errors import CapacityExceeded
 
 
-def _count(qs: QuerySet, grouped_by: str) -> Coalesce:
+def count_subquery(qs: QuerySet, grouped_by: str) -> Coalesce:
     """A correlated COUNT(*) subquery: `qs` is filtered on OuterRef, grouped by that column."""
     counted = qs.order_by().values(grouped_by).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
@@ -26,7 +26,8 @@ def programs_with_occupancy(qs: QuerySet[Program] | None = None) -> QuerySet[Pro
     occupied = Placement.objects.filter(program_id=OuterRef("pk"), ended_at__isnull=True)
     reserved = Transfer.objects.filter(to_program_id=OuterRef("pk"), status=TransferStatus.APPROVED)
     return qs.annotate(
-        occupied=_count(occupied, "program_id"), reserved=_count(reserved, "to_program_id")
+        occupied=count_subquery(occupied, "program_id"),
+        reserved=count_subquery(reserved, "to_program_id"),
     ).annotate(available=F("capacity") - F("occupied") - F("reserved"))
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from backend.care.models import Placement, Transfer, TransferEvent, TransferStatus
 from backend.network.models import LevelCode, Program
 from services import access
+from services.capacity import count_subquery
 from services.clock import resolve_now
 
 ENDED = (TransferStatus.COMPLETED, TransferStatus.DECLINED, TransferStatus.CANCELLED)
@@ -53,17 +53,13 @@ def census_at(*, user, at: datetime | None = None, site_id=None) -> list[dict]:
         Exists(approved_by_then), ~Exists(ended_by_then)
     )
 
-    def count(qs, column):
-        counted = qs.order_by().values(column).annotate(n=Count("pk")).values("n")
-        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
     programs = programs_visible_for_census(user).filter(is_active=True)
     if site_id is not None:
         programs = programs.filter(site_id=site_id)
     rows = (
         programs.annotate(
-            occupied=count(open_then, "program_id"),
-            reserved=count(reserved_then, "to_program_id"),
+            occupied=count_subquery(open_then, "program_id"),
+            reserved=count_subquery(reserved_then, "to_program_id"),
         )
         .annotate(available=F("capacity") - F("occupied") - F("reserved"))
         .order_by("site__name", "level__position", "name", "id")

@@ -253,20 +253,32 @@ def _for_work(item: WorkItem) -> Handoff:
     )
 
 
+def _notify_about(handoff: Handoff, *, recipients, kind: str, title: str, body: str, key: str, now):
+    notify(
+        recipients=recipients,
+        kind=kind,
+        title=title,
+        body=body,
+        key=_work_key(handoff, key),
+        subject_type="handoff",
+        subject_id=handoff.pk,
+        now=now,
+    )
+
+
 @work_handler(NOTIFY_KIND)
 def _notify_receiving_team(item: WorkItem, now: datetime) -> None:
     handoff = _for_work(item)
     if handoff.status in (HandoffStatus.CLOSED, HandoffStatus.CANCELLED):
         return
     subject, body = _describe(handoff)
-    notify(
+    _notify_about(
+        handoff,
         recipients=access.program_team(handoff.transfer.to_program),
         kind="handoff.created",
         title=f"Incoming transfer: {subject}",
         body=f"{body} Please acknowledge by {handoff.acknowledge_due_at:%Y-%m-%d %H:%M} UTC.",
-        key=_work_key(handoff, "created"),
-        subject_type="handoff",
-        subject_id=handoff.pk,
+        key="created",
         now=now,
     )
 
@@ -288,14 +300,13 @@ def _escalate(item: WorkItem, now: datetime) -> None:
             recipients = access.site_managers(handoff.transfer.to_program.site)
         else:
             recipients = access.organisation_admins()
-        notify(
+        _notify_about(
+            handoff,
             recipients=recipients,
             kind="handoff.escalated",
             title=f"Hand-off not acknowledged: {subject}",
             body=f"{body} It was due by {handoff.acknowledge_due_at:%Y-%m-%d %H:%M} UTC.",
-            key=_work_key(handoff, f"escalated:{reached}"),
-            subject_type="handoff",
-            subject_id=handoff.pk,
+            key=f"escalated:{reached}",
             now=now,
         )
 
@@ -307,15 +318,14 @@ def _remind_both_sides(item: WorkItem, now: datetime) -> None:
         return
     subject, body = _describe(handoff)
     transfer = handoff.transfer
-    notify(
+    _notify_about(
+        handoff,
         recipients=access.program_team(transfer.from_program)
         + access.program_team(transfer.to_program),
         kind="handoff.reminder",
         title=f"Transfer tomorrow: {subject}",
         body=body,
-        key=_work_key(handoff, "reminder"),
-        subject_type="handoff",
-        subject_id=handoff.pk,
+        key="reminder",
         now=now,
     )
 

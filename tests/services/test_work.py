@@ -643,3 +643,23 @@ def test_an_item_whose_runs_keep_killing_the_worker_ends_failed(db):
     item.refresh_from_db()
     assert outcome == "failed"
     assert item.status == WorkStatus.FAILED
+
+
+def test_the_demo_scheduler_does_due_work_in_process(move, in_process):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # given a hand-off whose escalation is due, and no broker (tasks run in-process)
+    handoff = move("austin_detox", "houston_residential").handoff
+    escalate = _work_item(handoff, "escalate:1")
+    WorkItem.objects.filter(pk=escalate.pk).update(due_at=timezone.now() - dt.timedelta(minutes=5))
+
+    # when the demo's scheduler sweeps once
+    out = StringIO()
+    call_command("run_scheduler", "--once", stdout=out)
+
+    # then it did the escalation here and said so
+    escalate.refresh_from_db()
+    assert escalate.status == WorkStatus.DONE
+    assert "Ran" in out.getvalue()
