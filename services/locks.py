@@ -1,4 +1,5 @@
-"""Row locks, always taken in one order: client, then transfer, then program.
+"""Row locks, always taken in one order: client, then transfer, then program;
+and a job lock for work that one run at a time is enough for.
 
 Every write about a client locks the client's row first, so that one
 client's admissions, transfers and discharges queue up instead of
@@ -7,6 +8,8 @@ interleaving, and no two transactions can wait on each other in a circle.
 """
 
 from uuid import UUID
+
+from django.db import connection
 
 from backend.care.models import Client, Transfer
 from backend.network.models import Program
@@ -32,3 +35,15 @@ def program_lock(program_id: UUID) -> Program:
         .select_related("site", "level")
         .get(pk=program_id)
     )
+
+
+def try_job_lock(name: str) -> bool:
+    """Try to take a transaction-scoped lock named `name` without waiting: True
+    if this transaction now holds it (PostgreSQL advisory lock), False if
+    another transaction does. For jobs that one run at a time is enough for.
+    On SQLite, which serialises writers anyway, always True."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [name])
+        return cursor.fetchone()[0]

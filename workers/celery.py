@@ -22,9 +22,14 @@ app.conf.task_queues = [
 ]
 # A wake-up goes to the queue of its work's family (services.work.queue_for:
 # handoffs, notifications, followups); everything else to default.
-app.conf.task_routes = {"workers.sweep_due_work": {"queue": "default"}}
+app.conf.task_routes = {
+    "workers.sweep_due_work": {"queue": "default"},
+    "workers.snapshot_census": {"queue": "default"},
+}
 app.conf.beat_schedule = {
     "sweep-due-work": {"task": "workers.sweep_due_work", "schedule": 60.0},
+    # Sites have their own midnights: every quarter hour catches each soon after.
+    "snapshot-census": {"task": "workers.snapshot_census", "schedule": 900.0},
 }
 app.autodiscover_tasks(["workers"])
 

@@ -7,7 +7,7 @@ tasks only carry the wake-ups. Both are idempotent: run twice, they act once.
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from services import work
+from services import census, work
 
 
 @shared_task(
@@ -30,3 +30,10 @@ def run_work_item(item_id: str) -> str:
 def sweep_due_work() -> int:
     """Every minute (beat): wake workers for due work that nobody is doing."""
     return work.work_sweep()
+
+
+@shared_task(name="workers.snapshot_census", ignore_result=True)
+def snapshot_census() -> int:
+    """Every 15 minutes (beat): record the midnight census of each site whose
+    midnight has passed and not been recorded. Writes each (program, day) once."""
+    return census.census_snapshot_fill()

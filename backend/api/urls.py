@@ -3,7 +3,12 @@ from rest_framework.routers import DefaultRouter
 
 from backend.accounts.api.views import MeView, ObtainTokenView
 from backend.care.api.views import ClientViewSet, EpisodeViewSet, PlacementViewSet, TransferViewSet
-from backend.census.api.views import CensusView
+from backend.census.api.views import (
+    CensusDailyView,
+    CensusMovementView,
+    CensusView,
+    LengthOfStayView,
+)
 from backend.handoffs.api.views import HandoffViewSet
 from backend.network.api.views import LevelOfCareViewSet, ProgramViewSet, SiteViewSet
 from backend.notifications.api.views import NotificationViewSet
@@ -26,5 +31,8 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("ops/work/", WorkStatusView.as_view(), name="ops-work"),
     path("census/", CensusView.as_view(), name="census"),
+    path("census/daily/", CensusDailyView.as_view(), name="census-daily"),
+    path("census/movement/", CensusMovementView.as_view(), name="census-movement"),
+    path("census/length-of-stay/", LengthOfStayView.as_view(), name="census-length-of-stay"),
     path("", include(router.urls)),
 ]

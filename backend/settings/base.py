@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "backend.work",
     "backend.handoffs",
     "backend.notifications",
+    "backend.census",
 ]
 
 MIDDLEWARE = [
@@ -225,3 +226,7 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="continuum@localhost")
+
+# The nightly census snapshot (services/census.py) looks back this many days
+# for midnights it has not recorded yet, so that missed nights are filled in.
+CENSUS_SNAPSHOT_BACKFILL_DAYS = env.int("CENSUS_SNAPSHOT_BACKFILL_DAYS", default=92)

@@ -94,7 +94,9 @@ def broker():
     broker.redis.close()
 
 
-_SUCCEEDED = re.compile(r"Task [\w.]+\[(?P<id>[\w-]+)\] succeeded in [\d.e-]+s: '(?P<result>\w+)'")
+_SUCCEEDED = re.compile(
+    r"Task [\w.]+\[(?P<id>[\w-]+)\] succeeded in [\d.e-]+s: '?(?P<result>\w+)'?"
+)
 
 
 def _die_with_parent() -> None:

@@ -1,5 +1,12 @@
-"""Census figures over HTTP: JSON, or CSV with `Accept: text/csv` or `?format=csv`."""
+"""Census figures over HTTP: JSON, or CSV with `Accept: text/csv` or `?format=csv`.
 
+Each view parses its query, checks that a named site is one of the caller's
+(else 404, as if it did not exist), and calls one function of services/census.py.
+"""
+
+import datetime as dt
+
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -9,58 +16,268 @@ from rest_framework.views import APIView
 
 from backend.api.renderers import CSVRenderer
 from backend.api.schema import problem_responses
-from services.census import census_at, programs_visible_for_census
+from backend.care.models import DischargeType
+from backend.network.models import LevelCode, Site
+from services import census
+
+MAX_DAYS = 366
+
+SITE = OpenApiParameter("site", str, description="Site id: only its programs.")
+LEVEL = OpenApiParameter("level", str, enum=LevelCode.values, description="Only this level.")
+FROM = OpenApiParameter(
+    "from", dt.date, description="First site-local day (YYYY-MM-DD), inclusive."
+)
+TO = OpenApiParameter("to", dt.date, description="Last site-local day (YYYY-MM-DD), inclusive.")
+FORMAT = OpenApiParameter(
+    "format", str, enum=["json", "csv"], description="csv: the same rows as CSV."
+)
 
 
-class CensusQuerySerializer(serializers.Serializer):
+class SiteLevelQuery(serializers.Serializer):
     site = serializers.UUIDField(required=False, help_text="Only this site's programs.")
+    level = serializers.ChoiceField(choices=LevelCode.choices, required=False)
+
+
+class RangeQuery(SiteLevelQuery):
+    """`from` and `to`: site-local calendar days, inclusive (defaults per view)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword: the fields are named as in the query string.
+        fields["from"] = serializers.DateField(required=False, source="date_from")
+        fields["to"] = serializers.DateField(required=False, source="date_to")
+        return fields
+
+    def validate(self, attrs):
+        first, last = attrs.get("date_from"), attrs.get("date_to")
+        if first and last and first > last:
+            raise serializers.ValidationError({"to": "Must be on or after `from`."})
+        return attrs
+
+
+class CensusBaseView(APIView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    query_class = SiteLevelQuery
+    default_days = 30
+
+    def query(self, request) -> dict:
+        query = self.query_class(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = dict(query.validated_data)
+        site = values.get("site")
+        if (
+            site is not None
+            and not census.programs_visible_for_census(request.user).filter(site_id=site).exists()
+        ):
+            raise NotFound()  # a site that is not yours does not exist for you
+        if isinstance(query, RangeQuery):
+            self._default_range(values)
+        return values
+
+    def answer_range(self, request, service, *options: str) -> Response:
+        """Parse the query and answer with `service` over its range of days
+        (and the query's `options`, by name)."""
+        q = self.query(request)
+        rows = service(
+            user=request.user,
+            date_from=q["date_from"],
+            date_to=q["date_to"],
+            site_id=q.get("site"),
+            level=q.get("level"),
+            **{name: q[name] for name in options},
+        )
+        return Response(rows)
+
+    def _default_range(self, values: dict) -> None:
+        if "date_to" not in values:
+            site = (
+                Site.objects.filter(pk=values.get("site")).first() if values.get("site") else None
+            )
+            zone = site.time_zone if site else "UTC"
+            values["date_to"] = census.local_today(zone, timezone.now())
+            if values.get("date_from") and values["date_from"] > values["date_to"]:
+                raise serializers.ValidationError({"from": "Must be on or before `to` (today)."})
+        if "date_from" not in values:
+            values["date_from"] = values["date_to"] - dt.timedelta(days=self.default_days - 1)
+        if (values["date_to"] - values["date_from"]).days >= MAX_DAYS:
+            raise serializers.ValidationError({"from": f"The range is at most {MAX_DAYS} days."})
+
+
+class CensusQuerySerializer(SiteLevelQuery):
     at = serializers.DateTimeField(required=False, help_text="The instant; default now.")
 
 
-class CensusRowSerializer(serializers.Serializer):
-    program = serializers.UUIDField()
+class ProgramColumns(serializers.Serializer):
+    program = serializers.UUIDField(allow_null=True)
     program_name = serializers.CharField()
     site = serializers.UUIDField()
     site_name = serializers.CharField()
     level = serializers.CharField()
     capacity_unit = serializers.CharField()
+
+
+class CensusRowSerializer(ProgramColumns):
     capacity = serializers.IntegerField()
     occupied = serializers.IntegerField(help_text="Placements open at the instant.")
     reserved = serializers.IntegerField(
         help_text="Transfers into the program approved and not yet ended at the instant."
     )
-    available = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="capacity - occupied - reserved.")
     occupancy_percent = serializers.FloatField(allow_null=True)
-    over_capacity = serializers.BooleanField()
+    over_capacity = serializers.BooleanField(help_text="occupied + reserved > capacity.")
 
 
-class CensusView(APIView):
-    renderer_classes = [JSONRenderer, CSVRenderer]
+class DailyRowSerializer(CensusRowSerializer):
+    day = serializers.DateField(help_text="The site-local day; its midnight census.")
+    stored = serializers.BooleanField(
+        help_text="True: the figure recorded after that midnight; false: computed now."
+    )
+
+
+def range_fields() -> dict:
+    """The period columns of a row, named as in the query: `from` and `to`."""
+    return {"from": serializers.DateField(), "to": serializers.DateField()}
+
+
+class MovementRowSerializer(ProgramColumns):
+    admissions = serializers.IntegerField(help_text="Episodes admitted into the program.")
+    discharges = serializers.IntegerField(help_text="Episodes discharged from the program.")
+    transfers_in = serializers.IntegerField(help_text="Completed transfers that arrived.")
+    transfers_out = serializers.IntegerField(help_text="Completed transfers that left.")
+    step_downs = serializers.IntegerField(help_text="Transfers out to a less intensive level.")
+    step_ups = serializers.IntegerField(help_text="Transfers out to a more intensive level.")
+    lateral = serializers.IntegerField(help_text="Transfers out to the same level, same site.")
+    site_changes = serializers.IntegerField(
+        help_text="Transfers out to the same level at another site."
+    )
+
+    def get_fields(self):
+        fields = {**range_fields(), **super().get_fields()}
+        for kind in DischargeType:
+            fields[f"discharges_{kind.value}"] = serializers.IntegerField(
+                help_text=f"Discharges of type {kind.label!r}."
+            )
+        return fields
+
+
+class StayRowSerializer(ProgramColumns):
+    completed_count = serializers.IntegerField(help_text="Placements that ended in the range.")
+    completed_avg_days = serializers.FloatField(allow_null=True)
+    completed_median_days = serializers.FloatField(allow_null=True)
+    open_count = serializers.IntegerField(help_text="Placements open now.")
+    open_avg_days = serializers.FloatField(
+        allow_null=True, help_text="Their length of stay so far."
+    )
+    open_median_days = serializers.FloatField(allow_null=True)
+
+    def get_fields(self):
+        return {**range_fields(), **super().get_fields()}
+
+
+AUSTIN = {
+    "program": "0b8d7c2e-5f3a-4e61-8d2b-3c9e7a1f4d55",
+    "program_name": "Austin Detox",
+    "site": "6f1c8a9e-2b7d-4c43-9a57-0e5a2f3d9b10",
+    "site_name": "Austin",
+    "level": "detox",
+    "capacity_unit": "beds",
+}
+FIGURES = {
+    "capacity": 12,
+    "occupied": 11,
+    "reserved": 1,
+    "available": 0,
+    "occupancy_percent": 91.7,
+    "over_capacity": False,
+}
+
+
+class CensusView(CensusBaseView):
+    query_class = CensusQuerySerializer
 
     @extend_schema(
         summary="Census at an instant, per program of your sites",
         parameters=[
-            OpenApiParameter("site", str, description="Site id: only its programs."),
+            SITE,
+            LEVEL,
             OpenApiParameter("at", str, description="ISO 8601 instant; default now."),
+            FORMAT,
         ],
         responses={200: CensusRowSerializer(many=True), **problem_responses(400, 404)},
         examples=[
+            OpenApiExample("Austin detox", value=[{**AUSTIN, **FIGURES}], response_only=True)
+        ],
+    )
+    def get(self, request):
+        q = self.query(request)
+        return Response(
+            census.census_at(
+                user=request.user, at=q.get("at"), site_id=q.get("site"), level=q.get("level")
+            )
+        )
+
+
+class DailyQuery(RangeQuery):
+    pass
+
+
+class CensusDailyView(CensusBaseView):
+    query_class = DailyQuery
+    default_days = 30
+
+    @extend_schema(
+        summary="Midnight census per site-local day, per program of your sites",
+        description=(
+            "The census at the end of each day in the site's time zone. Only days whose "
+            "midnight has passed at the site are listed; `to` defaults to today, `from` to "
+            f"29 days before `to`; at most {MAX_DAYS} days."
+        ),
+        parameters=[SITE, LEVEL, FROM, TO, FORMAT],
+        responses={200: DailyRowSerializer(many=True), **problem_responses(400, 404)},
+        examples=[
             OpenApiExample(
-                "Austin detox",
+                "One day of Austin detox",
+                value=[{"day": "2026-11-19", **AUSTIN, **FIGURES, "stored": True}],
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        return self.answer_range(request, census.census_daily)
+
+
+class MovementQuery(RangeQuery):
+    pass
+
+
+class CensusMovementView(CensusBaseView):
+    query_class = MovementQuery
+    default_days = 1
+
+    @extend_schema(
+        summary="Admissions, discharges and transfers per program over site-local days",
+        description="`to` defaults to today, `from` to `to` (today's movement).",
+        parameters=[SITE, LEVEL, FROM, TO, FORMAT],
+        responses={200: MovementRowSerializer(many=True), **problem_responses(400, 404)},
+        examples=[
+            OpenApiExample(
+                "Austin detox, one week",
                 value=[
                     {
-                        "program": "0b8d7c2e-5f3a-4e61-8d2b-3c9e7a1f4d55",
-                        "program_name": "Austin Detox",
-                        "site": "6f1c8a9e-2b7d-4c43-9a57-0e5a2f3d9b10",
-                        "site_name": "Austin",
-                        "level": "detox",
-                        "capacity_unit": "beds",
-                        "capacity": 12,
-                        "occupied": 11,
-                        "reserved": 1,
-                        "available": 0,
-                        "occupancy_percent": 91.7,
-                        "over_capacity": False,
+                        **AUSTIN,
+                        "from": "2026-11-13",
+                        "to": "2026-11-19",
+                        "admissions": 6,
+                        "discharges": 2,
+                        **{f"discharges_{t}": 0 for t in DischargeType.values},
+                        "discharges_completed": 1,
+                        "discharges_against_medical_advice": 1,
+                        "transfers_in": 0,
+                        "transfers_out": 4,
+                        "step_downs": 4,
+                        "step_ups": 0,
+                        "lateral": 0,
+                        "site_changes": 0,
                     }
                 ],
                 response_only=True,
@@ -68,13 +285,52 @@ class CensusView(APIView):
         ],
     )
     def get(self, request):
-        query = CensusQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        site = query.validated_data.get("site")
-        if (
-            site is not None
-            and not programs_visible_for_census(request.user).filter(site_id=site).exists()
-        ):
-            raise NotFound()  # a site that is not yours does not exist for you
-        rows = census_at(user=request.user, at=query.validated_data.get("at"), site_id=site)
-        return Response(rows)
+        return self.answer_range(request, census.census_movement)
+
+
+class StayQuery(RangeQuery):
+    by = serializers.ChoiceField(
+        choices=["program", "level"], default="program", help_text="Group by program or level."
+    )
+
+
+class LengthOfStayView(CensusBaseView):
+    query_class = StayQuery
+    default_days = 90
+
+    @extend_schema(
+        summary="Length of stay per program (or level): completed in the range, and open now",
+        description="`to` defaults to today, `from` to 89 days before `to`.",
+        parameters=[
+            SITE,
+            LEVEL,
+            FROM,
+            TO,
+            OpenApiParameter(
+                "by", str, enum=["program", "level"], description="Group by program (default)."
+            ),
+            FORMAT,
+        ],
+        responses={200: StayRowSerializer(many=True), **problem_responses(400, 404)},
+        examples=[
+            OpenApiExample(
+                "Austin detox",
+                value=[
+                    {
+                        **AUSTIN,
+                        "from": "2026-08-22",
+                        "to": "2026-11-19",
+                        "completed_count": 41,
+                        "completed_avg_days": 5.2,
+                        "completed_median_days": 4.9,
+                        "open_count": 11,
+                        "open_avg_days": 2.7,
+                        "open_median_days": 2.5,
+                    }
+                ],
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        return self.answer_range(request, census.length_of_stay, "by")

@@ -1,7 +1,8 @@
 """`python manage.py run_scheduler`: the embedded demo's beat, without Redis.
 
 Every --interval seconds it runs the sweep, which (with no broker, tasks
-eager) performs due work in this process: escalations, reminders, email.
+eager) performs due work in this process: escalations, reminders, email; and
+every 15 minutes it records the midnight census of days that have ended.
 With Redis, run `celery -A workers worker` and `celery -A workers beat` instead.
 """
 
@@ -9,7 +10,10 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from services.census import census_snapshot_fill
 from services.work import work_sweep
+
+SNAPSHOT_EVERY = 900.0  # seconds, as the beat schedule (workers/celery.py)
 
 
 class Command(BaseCommand):
@@ -21,10 +25,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval: float, once: bool, **options):
         self.stdout.write(f"Scheduler: sweeping due work every {interval:g} s (Ctrl-C stops).")
+        last_snapshot = None
         while True:
             woken = work_sweep()
             if woken:
                 self.stdout.write(f"Ran {woken} due work item(s).")
+            if last_snapshot is None or time.monotonic() - last_snapshot >= SNAPSHOT_EVERY:
+                last_snapshot = time.monotonic()
+                recorded = census_snapshot_fill()
+                if recorded:
+                    self.stdout.write(f"Recorded {recorded} midnight census figure(s).")
             if once:
                 return
             time.sleep(interval)

@@ -1,0 +1,304 @@
+"""Midnight census, snapshots, movement and length of stay against a hand-computed
+history (services/census.py). Definitions: docs/census.md.
+
+The history sits around the end of daylight saving time in Austin
+(America/Chicago): Sunday 1 November 2026 lasts 25 hours there. Times are
+written in site-local time; UTC appears where the day boundary is the point.
+"""
+
+import datetime as dt
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from backend.census.models import CensusSnapshot
+from backend.network.models import LevelCode, LevelOfCare, Program
+from services import episodes, transfers
+from services.census import (
+    census_daily,
+    census_movement,
+    census_snapshot_fill,
+    length_of_stay,
+)
+from tests.factories import ClientFactory, ProgramFactory, SiteFactory, finish_checklist
+
+CHICAGO, TOKYO = ZoneInfo("America/Chicago"), ZoneInfo("Asia/Tokyo")
+D = dt.date
+
+
+def chi(month, day, hour=0, minute=0):
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=CHICAGO)
+
+
+NOW = chi(11, 3, 12)  # Tuesday noon in Austin; already Wednesday 03:00 in Tokyo
+
+
+@pytest.fixture
+def history(network, users):
+    """Who was where (Austin unless said; every capacity 10 so that no claim fails):
+
+    - P: detox 30 Oct 10:00 to 18:00, discharged the same day;
+    - Q: detox from 31 Oct 00:00 sharp; step-down to residential approved 1 Nov 09:00,
+      arrives 2 Nov 00:00 sharp (the midnight that ends 1 Nov);
+    - R: detox 1 Nov 00:30 CDT to 23:30 CST: 24 hours, one (25-hour) local day, AMA;
+    - S: detox from 31 Oct 20:00, discharged 3 Nov 00:00 sharp;
+    - U: residential from 20 Oct 10:00, moves to Houston residential 2 Nov 10:00;
+    - V: IOP from 25 Oct 09:00, steps up to residential 2 Nov 13:00;
+    - W: a second detox program, "Detox East", from 28 Oct 10:00; moves to the
+      first detox (lateral) 2 Nov 15:00;
+    - T: Tokyo detox 1 Nov 14:30 UTC to 15:30 UTC: 23:30 to 00:30 in Tokyo, across
+      Tokyo's midnight, though the same afternoon in Austin.
+    """
+    admin = users.admin
+    Program.objects.update(capacity=10)
+    detox_level = LevelOfCare.objects.get(code=LevelCode.DETOX)
+    east = Program.objects.create(
+        site=network.austin, level=detox_level, capacity=10, name="Austin Detox East"
+    )
+    tokyo = SiteFactory(code="tokyo", name="Tokyo", time_zone="Asia/Tokyo")
+    tokyo_detox = ProgramFactory(site=tokyo, level=detox_level, capacity=10, name="Tokyo Detox")
+
+    def admit(program, at):
+        client = ClientFactory(registered_site=program.site)
+        episodes.episode_admit(actor=admin, client=client, program=program, admitted_at=at, now=at)
+        return client
+
+    def discharge(client, at, kind="completed"):
+        episode = client.episodes.get(discharged_at__isnull=True)
+        episodes.episode_discharge(
+            actor=admin, episode=episode, discharge_type=kind, discharged_at=at, now=at
+        )
+
+    def move(client, program, *, approved_at, arrived_at):
+        transfer = transfers.transfer_request(
+            actor=admin, client=client, to_program=program, now=approved_at
+        )
+        transfers.transfer_approve(actor=admin, transfer=transfer, now=approved_at)
+        finish_checklist(transfer, admin, now=approved_at)
+        transfers.transfer_complete(
+            actor=admin, transfer=transfer, arrived_at=arrived_at, now=arrived_at
+        )
+
+    p = admit(network.austin_detox, chi(10, 30, 10))
+    discharge(p, chi(10, 30, 18))
+    q = admit(network.austin_detox, chi(10, 31))
+    s = admit(network.austin_detox, chi(10, 31, 20))
+    r = admit(network.austin_detox, chi(11, 1, 0, 30))
+    discharge(r, chi(11, 1, 23, 30), "against_medical_advice")
+    u = admit(network.austin_residential, chi(10, 20, 10))
+    v = admit(network.austin_iop, chi(10, 25, 9))
+    w = admit(east, chi(10, 28, 10))
+    move(q, network.austin_residential, approved_at=chi(11, 1, 9), arrived_at=chi(11, 2))
+    move(u, network.houston_residential, approved_at=chi(11, 2, 8), arrived_at=chi(11, 2, 10))
+    move(v, network.austin_residential, approved_at=chi(11, 2, 11), arrived_at=chi(11, 2, 13))
+    move(w, network.austin_detox, approved_at=chi(11, 2, 14), arrived_at=chi(11, 2, 15))
+    discharge(s, chi(11, 3))
+    t = admit(tokyo_detox, dt.datetime(2026, 11, 1, 14, 30, tzinfo=dt.UTC))
+    discharge(t, dt.datetime(2026, 11, 1, 15, 30, tzinfo=dt.UTC))
+    return SimpleNamespace(east=east, tokyo=tokyo, tokyo_detox=tokyo_detox)
+
+
+def _series(rows, program, field="occupied"):
+    return {r["day"]: r[field] for r in rows if r["program"] == program.pk}
+
+
+def test_a_same_day_stay_is_in_no_midnight_census_and_midnight_moves_count_the_day_before(
+    network, users, history
+):
+    rows = census_daily(
+        user=users.admin, date_from=D(2026, 10, 30), date_to=D(2026, 11, 5), now=NOW
+    )
+
+    # detox: P (same day) never; Q and S from 31 Oct; Q still on 1 Nov (it left at the
+    # midnight that ends 1 Nov); R never (one 25-hour day); S on 2 Nov (discharged at
+    # the midnight that ends it); W arrived on 2 Nov. Austin's 3 Nov has not ended.
+    assert _series(rows, network.austin_detox) == {
+        D(2026, 10, 30): 0,
+        D(2026, 10, 31): 2,
+        D(2026, 11, 1): 2,
+        D(2026, 11, 2): 2,
+    }
+    # residential: U until it left on 2 Nov; Q from 2 Nov; V from 2 Nov
+    assert _series(rows, network.austin_residential) == {
+        D(2026, 10, 30): 1,
+        D(2026, 10, 31): 1,
+        D(2026, 11, 1): 1,
+        D(2026, 11, 2): 2,
+    }
+    # Q's bed was held at the end of 1 Nov (approved 09:00, arrived at midnight)
+    assert _series(rows, network.austin_residential, "reserved") == {
+        D(2026, 10, 30): 0,
+        D(2026, 10, 31): 0,
+        D(2026, 11, 1): 1,
+        D(2026, 11, 2): 0,
+    }
+    assert _series(rows, history.east)[D(2026, 11, 1)] == 1
+    assert _series(rows, history.east)[D(2026, 11, 2)] == 0
+
+
+def test_each_site_counts_at_its_own_midnight(network, users, history):
+    rows = census_daily(
+        user=users.admin, date_from=D(2026, 10, 30), date_to=D(2026, 11, 5), now=NOW
+    )
+    # T was in Tokyo detox at midnight Tokyo time at the end of 1 Nov; and NOW is
+    # already 4 Nov 03:00 there, so 3 Nov has ended in Tokyo, though not in Austin.
+    assert _series(rows, history.tokyo_detox) == {
+        D(2026, 10, 30): 0,
+        D(2026, 10, 31): 0,
+        D(2026, 11, 1): 1,
+        D(2026, 11, 2): 0,
+        D(2026, 11, 3): 0,
+    }
+
+
+def test_the_daily_series_is_limited_to_the_callers_sites(network, users, history):
+    rows = census_daily(
+        user=users.houston, date_from=D(2026, 11, 1), date_to=D(2026, 11, 2), now=NOW
+    )
+    assert {r["site"] for r in rows} == {network.houston.pk}
+    # U arrived at Houston residential on 2 Nov
+    assert _series(rows, network.houston_residential) == {D(2026, 11, 1): 0, D(2026, 11, 2): 1}
+
+
+def test_the_snapshot_writes_each_day_once_and_is_then_what_is_answered(
+    network, users, history, settings
+):
+    computed = census_daily(
+        user=users.admin, date_from=D(2026, 10, 30), date_to=D(2026, 11, 5), now=NOW
+    )
+    settings.CENSUS_SNAPSHOT_BACKFILL_DAYS = 5
+
+    # each active program gets its last 5 ended days: to 2 Nov in Chicago, to 3 Nov in Tokyo
+    first = census_snapshot_fill(now=NOW)
+    assert first == 5 * Program.objects.filter(is_active=True).count()
+    assert census_snapshot_fill(now=NOW) == 0  # the second run writes nothing
+    assert CensusSnapshot.objects.get(program=history.tokyo_detox, day=D(2026, 11, 3))
+    assert not CensusSnapshot.objects.filter(program=network.austin_detox, day=D(2026, 11, 3))
+
+    stored = census_daily(
+        user=users.admin, date_from=D(2026, 10, 30), date_to=D(2026, 11, 5), now=NOW
+    )
+    strip = [{k: v for k, v in row.items() if k != "stored"} for row in stored]
+    assert strip == [{k: v for k, v in row.items() if k != "stored"} for row in computed]
+    assert {r["stored"] for r in stored if r["day"] >= D(2026, 10, 29)} == {True}
+
+    # a stored figure is the answer, even if the history changes afterwards
+    CensusSnapshot.objects.filter(program=network.austin_detox, day=D(2026, 11, 1)).update(
+        occupied=7
+    )
+    again = census_daily(
+        user=users.admin, date_from=D(2026, 11, 1), date_to=D(2026, 11, 1), now=NOW
+    )
+    assert _series(again, network.austin_detox) == {D(2026, 11, 1): 7}
+    # until an operator records the range again
+    census_snapshot_fill(now=NOW, date_from=D(2026, 11, 1), date_to=D(2026, 11, 1), recompute=True)
+    again = census_daily(
+        user=users.admin, date_from=D(2026, 11, 1), date_to=D(2026, 11, 1), now=NOW
+    )
+    assert _series(again, network.austin_detox) == {D(2026, 11, 1): 2}
+
+
+def test_missed_nights_are_filled_in_by_the_next_run(network, users, history, settings):
+    settings.CENSUS_SNAPSHOT_BACKFILL_DAYS = 10
+    census_snapshot_fill(now=chi(10, 31, 1))  # recorded up to 30 Oct; then three nights missed
+    programs = Program.objects.filter(is_active=True, site__time_zone="America/Chicago").count()
+    austin_days = CensusSnapshot.objects.filter(program=network.austin_detox)
+    assert max(austin_days.values_list("day", flat=True)) == D(2026, 10, 30)
+
+    written = census_snapshot_fill(now=NOW)
+    # Chicago sites: 31 Oct, 1 and 2 Nov were missing; Tokyo: 31 Oct to 3 Nov
+    assert written == 3 * programs + 4
+    assert sorted(austin_days.values_list("day", flat=True))[-3:] == [
+        D(2026, 10, 31),
+        D(2026, 11, 1),
+        D(2026, 11, 2),
+    ]
+    assert austin_days.get(day=D(2026, 11, 1)).occupied == 2
+
+
+def _row(rows, program):
+    return next(r for r in rows if r["program"] == program.pk)
+
+
+def test_movement_counts_admissions_discharges_and_transfers_by_direction(network, users, history):
+    # 31 Oct and 1 Nov in Austin: Q, S and R admitted to detox; R discharged AMA
+    first = census_movement(user=users.admin, date_from=D(2026, 10, 31), date_to=D(2026, 11, 1))
+    detox = _row(first, network.austin_detox)
+    assert (detox["admissions"], detox["discharges"]) == (3, 1)
+    assert detox["discharges_against_medical_advice"] == 1
+    assert detox["discharges_completed"] == 0
+    assert detox["transfers_out"] == 0  # Q arrived at the midnight that ends 1 Nov: 2 Nov
+
+    # 2 Nov: Q steps down detox -> residential (at 00:00), U changes site, V steps up,
+    # W moves laterally East -> detox; S's discharge at 00:00 on 3 Nov belongs to 3 Nov
+    second = census_movement(user=users.admin, date_from=D(2026, 11, 2), date_to=D(2026, 11, 2))
+    detox, residential = (
+        _row(second, network.austin_detox),
+        _row(second, network.austin_residential),
+    )
+    iop, east = _row(second, network.austin_iop), _row(second, history.east)
+    houston = _row(second, network.houston_residential)
+    assert (detox["transfers_out"], detox["step_downs"], detox["transfers_in"]) == (1, 1, 1)
+    assert detox["discharges"] == 0
+    assert (residential["transfers_in"], residential["transfers_out"]) == (2, 1)
+    assert (residential["site_changes"], residential["step_downs"]) == (1, 0)
+    assert (iop["transfers_out"], iop["step_ups"]) == (1, 1)
+    assert (east["transfers_out"], east["lateral"]) == (1, 1)
+    assert houston["transfers_in"] == 1
+    assert all(r["admissions"] == 0 for r in second)
+
+    third = census_movement(user=users.admin, date_from=D(2026, 11, 3), date_to=D(2026, 11, 3))
+    assert _row(third, network.austin_detox)["discharges_completed"] == 1
+
+
+def test_movement_is_for_the_callers_sites(network, users, history):
+    rows = census_movement(
+        user=users.manager, date_from=D(2026, 11, 2), date_to=D(2026, 11, 2), site_id=None
+    )
+    assert {r["site"] for r in rows} == {network.austin.pk}
+
+
+def test_length_of_stay_per_program_and_level(network, users, history):
+    rows = length_of_stay(
+        user=users.admin, date_from=D(2026, 10, 30), date_to=D(2026, 11, 3), now=NOW
+    )
+    detox = _row(rows, network.austin_detox)
+    # completed in detox: P 8 h, R 24 h, Q 49 h (31 Oct 00:00 CDT to 2 Nov 00:00 CST), S 53 h
+    # average 33.5 h = 1.40 days; median (24 + 49) / 2 = 36.5 h = 1.52 days; W open since 15:00
+    assert (detox["completed_count"], detox["completed_avg_days"]) == (4, 1.4)
+    assert detox["completed_median_days"] == 1.5
+    assert (detox["open_count"], detox["open_avg_days"], detox["open_median_days"]) == (
+        1,
+        0.9,
+        0.9,
+    )  # W: 21 hours
+    residential = _row(rows, network.austin_residential)
+    # U: 20 Oct 10:00 CDT to 2 Nov 10:00 CST, 13 days and 1 hour; open: Q 36 h, V 23 h
+    assert (residential["completed_count"], residential["completed_avg_days"]) == (1, 13.0)
+    assert (residential["open_count"], residential["open_avg_days"]) == (2, 1.2)
+    assert residential["open_median_days"] == 1.2
+
+    by_level = length_of_stay(
+        user=users.admin,
+        date_from=D(2026, 10, 30),
+        date_to=D(2026, 11, 3),
+        site_id=network.austin.pk,
+        by="level",
+        now=NOW,
+    )
+    level = next(r for r in by_level if r["level"] == "detox")
+    # Austin's two detox programs: 8, 24, 49, 53 and W's 126 hours in Detox East
+    assert level["program"] is None
+    assert (level["completed_count"], level["completed_avg_days"]) == (5, 2.2)
+    assert level["completed_median_days"] == 2.0  # 49 hours
+    assert len([r for r in by_level if r["level"] == "detox"]) == 1
+
+
+def test_length_of_stay_of_a_range_with_no_stays_is_empty_not_missing(network, users, history):
+    rows = length_of_stay(
+        user=users.admin, date_from=D(2026, 1, 1), date_to=D(2026, 1, 31), now=NOW
+    )
+    detox = _row(rows, network.austin_detox)
+    assert (detox["completed_count"], detox["completed_avg_days"]) == (0, None)
+    assert detox["completed_median_days"] is None
