@@ -153,6 +153,28 @@ def _current_counts() -> dict[str, Expression]:
     }
 
 
+# The columns of each answer, in order (the CSV header, even of an empty answer).
+PROGRAM_COLUMNS = ("program", "program_name", "site", "site_name", "level", "capacity_unit")
+FIGURE_COLUMNS = (
+    "capacity",
+    "occupied",
+    "reserved",
+    "available",
+    "occupancy_percent",
+    "over_capacity",
+)
+CENSUS_COLUMNS = (*PROGRAM_COLUMNS, *FIGURE_COLUMNS)
+DAILY_COLUMNS = ("day", *CENSUS_COLUMNS, "stored")
+STAY_FIELDS = (
+    "completed_count",
+    "completed_avg_days",
+    "completed_median_days",
+    "open_count",
+    "open_avg_days",
+    "open_median_days",
+)
+STAY_COLUMNS = (*PROGRAM_COLUMNS, "from", "to", *STAY_FIELDS)
+
 PROGRAM_FIELDS = (
     "id",
     "name",
@@ -365,6 +387,11 @@ def _zones(programs: QuerySet[Program]) -> set[str]:
     return set(programs.order_by().values_list("site__time_zone", flat=True).distinct())
 
 
+def census_zones(user, *, site_id=None) -> set[str]:
+    """The time zones of the sites whose census the user reads (of `site_id`)."""
+    return _zones(census_programs(user, site_id=site_id))
+
+
 def _range_bounds(
     qs: QuerySet, zones: set[str], date_from: dt.date, date_to: dt.date, zone_field: str
 ) -> QuerySet:
@@ -392,6 +419,7 @@ MOVEMENT_FIELDS = (
     "lateral",
     "site_changes",
 )
+MOVEMENT_COLUMNS = (*PROGRAM_COLUMNS, "from", "to", *MOVEMENT_FIELDS)
 
 
 def census_movement(

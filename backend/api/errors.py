@@ -12,6 +12,7 @@ here; this is the only place that knows which HTTP status each one gets.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -102,7 +103,17 @@ def _respond(body: dict, headers: dict | None = None) -> Response:
 
 
 def problem_exception_handler(exc, context):
-    """DRF's EXCEPTION_HANDLER: every error leaves the API as a problem document."""
+    """DRF's EXCEPTION_HANDLER: every error leaves the API as a problem document,
+    in JSON even where the caller asked for CSV."""
+    response = _problem_for(exc)
+    request = context.get("request")
+    if response is not None and request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _problem_for(exc):
     if isinstance(exc, domain.DomainError):
         set_rollback()
         status_code, title = next(

@@ -7,8 +7,12 @@ from rest_framework.renderers import BaseRenderer
 
 
 class CSVRenderer(BaseRenderer):
-    """Renders a list of flat dicts (or {"results": [...]}) as CSV, one row each;
-    the header is the first row's keys, in order."""
+    """Renders a list of flat dicts (or {"results": [...]}) as CSV, one row each.
+
+    The header is the view's `csv_columns` when it has them (so that an empty
+    answer still has its header row), else the first row's keys, in order.
+    Errors never come here: the exception handler answers them in JSON.
+    """
 
     media_type = "text/csv"
     format = "csv"
@@ -16,11 +20,11 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         rows = data.get("results", data) if isinstance(data, dict) else data
-        if isinstance(rows, dict):  # an error document: one row of its fields
-            rows = [{k: v for k, v in rows.items() if not isinstance(v, list | dict)}]
+        view = (renderer_context or {}).get("view")
+        columns = list(getattr(view, "csv_columns", ()) or (rows[0] if rows else ()))
         buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        if columns:
+            writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         return buffer.getvalue().encode(self.charset)

@@ -302,3 +302,18 @@ def test_length_of_stay_of_a_range_with_no_stays_is_empty_not_missing(network, u
     detox = _row(rows, network.austin_detox)
     assert (detox["completed_count"], detox["completed_avg_days"]) == (0, None)
     assert detox["completed_median_days"] is None
+
+
+def test_each_answer_has_its_documented_columns_in_order(network, users, history):
+    from services import census
+
+    span = {"date_from": D(2026, 11, 1), "date_to": D(2026, 11, 2)}
+    answers = {
+        census.CENSUS_COLUMNS: census.census_at(user=users.admin, at=NOW),
+        census.DAILY_COLUMNS: census_daily(user=users.admin, now=NOW, **span),
+        census.MOVEMENT_COLUMNS: census_movement(user=users.admin, **span),
+        census.STAY_COLUMNS: length_of_stay(user=users.admin, now=NOW, **span),
+    }
+    for columns, rows in answers.items():
+        assert rows
+        assert {tuple(row) for row in rows} == {columns}

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from backend.api.renderers import CSVRenderer
 from backend.api.schema import problem_responses
 from backend.care.models import DischargeType
-from backend.network.models import LevelCode, Site
+from backend.network.models import LevelCode
 from services import census
 
 MAX_DAYS = 366
@@ -90,10 +90,9 @@ class CensusBaseView(APIView):
 
     def _default_range(self, values: dict) -> None:
         if "date_to" not in values:
-            site = (
-                Site.objects.filter(pk=values.get("site")).first() if values.get("site") else None
-            )
-            zone = site.time_zone if site else "UTC"
+            # Today at the caller's sites when they keep one time (else UTC).
+            zones = census.census_zones(self.request.user, site_id=values.get("site"))
+            zone = zones.pop() if len(zones) == 1 else "UTC"
             values["date_to"] = census.local_today(zone, timezone.now())
             if values.get("date_from") and values["date_from"] > values["date_to"]:
                 raise serializers.ValidationError({"from": "Must be on or before `to` (today)."})
@@ -194,6 +193,7 @@ FIGURES = {
 
 class CensusView(CensusBaseView):
     query_class = CensusQuerySerializer
+    csv_columns = census.CENSUS_COLUMNS
 
     @extend_schema(
         summary="Census at an instant, per program of your sites",
@@ -223,6 +223,7 @@ class DailyQuery(RangeQuery):
 
 class CensusDailyView(CensusBaseView):
     query_class = DailyQuery
+    csv_columns = census.DAILY_COLUMNS
     default_days = 30
 
     @extend_schema(
@@ -252,6 +253,7 @@ class MovementQuery(RangeQuery):
 
 class CensusMovementView(CensusBaseView):
     query_class = MovementQuery
+    csv_columns = census.MOVEMENT_COLUMNS
     default_days = 1
 
     @extend_schema(
@@ -296,6 +298,7 @@ class StayQuery(RangeQuery):
 
 class LengthOfStayView(CensusBaseView):
     query_class = StayQuery
+    csv_columns = census.STAY_COLUMNS
     default_days = 90
 
     @extend_schema(
