@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,9 +42,16 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
-from backend.care.models import DischargeType, Placement, Transfer, TransferEvent, TransferStatus
+from backend.care.models import (
+    ACTIVE_TRANSFER_STATUSES,
+    DischargeType,
+    Placement,
+    Transfer,
+    TransferEvent,
+    TransferStatus,
+)
 from backend.census.models import CensusSnapshot
-from backend.network.models import LevelCode, Program
+from backend.network.models import LevelCode, Program, Site
 from services import access
 from services.capacity import count_subquery
 from services.clock import resolve_now
@@ -70,6 +78,12 @@ def programs_visible_for_census(user) -> QuerySet[Program]:
     return Program.objects.filter(visible)
 
 
+def census_sites(user) -> list[Site]:
+    """The sites with a program whose census the user may read, by name: the site picker."""
+    programs = census_programs(user)
+    return list(Site.objects.filter(Exists(programs.filter(site_id=OuterRef("pk")))))
+
+
 def census_programs(user, *, site_id=None, level=None) -> QuerySet[Program]:
     """The active programs a census answer covers."""
     programs = programs_visible_for_census(user).filter(is_active=True)
@@ -78,6 +92,24 @@ def census_programs(user, *, site_id=None, level=None) -> QuerySet[Program]:
     if level:
         programs = programs.filter(level_id=level)
     return programs
+
+
+def incoming_transfers(user, site_ids: Iterable[UUID]) -> QuerySet[Transfer]:
+    """Requested and approved transfers into the programs of `site_ids` that the
+    user may read the census of, soonest planned first."""
+    programs = programs_visible_for_census(user).filter(site_id__in=list(site_ids))
+    return (
+        access.transfers_visible_to(user)
+        .filter(status__in=ACTIVE_TRANSFER_STATUSES, to_program__in=programs)
+        .select_related(
+            "client",
+            "from_program__site",
+            "from_program__level",
+            "to_program__site",
+            "to_program__level",
+        )
+        .order_by(F("planned_for").asc(nulls_last=True), "requested_at", "id")
+    )
 
 
 # --- site-local days ----------------------------------------------------------------

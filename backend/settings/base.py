@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "backend.work",
     "backend.handoffs",
     "backend.notifications",
+    "backend.dashboard",
     "backend.census",
 ]
 
@@ -127,7 +128,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+# Staff sign in on the site's own form (the admin's login is for Django staff
+# users only); the census dashboard is the landing page.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dashboard/census/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
