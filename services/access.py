@@ -276,3 +276,115 @@ def organisation_admins() -> list:
     admins = list(_users_with_global_perm(PERM_ADMIN))
     admins += list(get_user_model().objects.filter(is_active=True, is_superuser=True))
     return list({user.pk: user for user in admins}.values())
+
+
+# --- aftercare: plans, follow-ups, referrals (docs/aftercare.md) ---------------
+#
+# The aftercare models are imported inside each function: this module is
+# imported by the care services long before anything needs them, and the
+# aftercare rules are an addition to, not a part of, the core access rules above.
+
+
+def alumni_coordinators() -> QuerySet:
+    """Active users who hold the alumni coordinator role itself (superusers
+    are not given follow-ups just because they may do anything)."""
+    return _users_with_global_perm(PERM_ALUMNI)
+
+
+def follow_ups_visible_to(user: User) -> QuerySet:
+    """Every follow-up is alumni work: organisation admins and alumni
+    coordinators see them all, at every site; a site's coordinators and
+    managers see those of their sites (the site responsible for the follow-up)."""
+    from backend.aftercare.models import FollowUp
+
+    scope = access_scope(user)
+    if scope.is_org_admin or scope.is_alumni_coordinator:
+        return FollowUp.objects.all()
+    if not scope.care_site_ids:
+        return FollowUp.objects.none()
+    return FollowUp.objects.filter(site_id__in=list(scope.care_site_ids))
+
+
+def aftercare_clients_visible_to(user: User) -> QuerySet[Client]:
+    """Clients whose aftercare the user may see: the clients they see anyway,
+    and for alumni coordinators every client with a follow-up (they call
+    clients who were never in an alumni program)."""
+    from backend.aftercare.models import FollowUp
+
+    scope = access_scope(user)
+    if scope.is_org_admin:
+        return Client.objects.all()
+    if not scope.is_alumni_coordinator:
+        # A site's staff see its follow-ups, whose clients had a stay there.
+        return clients_visible_to(user)
+    return Client.objects.filter(
+        Q(pk__in=clients_visible_to(user).values("pk"))
+        | Exists(FollowUp.objects.filter(client_id=OuterRef("pk")))
+    )
+
+
+def aftercare_plans_visible_to(user: User) -> QuerySet:
+    """A plan is visible exactly when its client's aftercare is."""
+    from backend.aftercare.models import AftercarePlan
+
+    if access_scope(user).is_org_admin:
+        return AftercarePlan.objects.all()
+    return AftercarePlan.objects.filter(client__in=aftercare_clients_visible_to(user))
+
+
+def referrals_visible_to(user: User) -> QuerySet:
+    """Referrals back into care: everyone who sees the follow-up they came
+    from or the client, and the receiving program's site, which must act on them."""
+    from backend.aftercare.models import Referral
+
+    scope = access_scope(user)
+    if scope.is_org_admin or scope.is_alumni_coordinator:
+        return Referral.objects.all()
+    if not scope.care_site_ids:
+        return Referral.objects.none()
+    sites = list(scope.care_site_ids)
+    return Referral.objects.filter(
+        Q(client__in=clients_visible_to(user))
+        | Q(to_program__site_id__in=sites)
+        | Q(from_follow_up__site_id__in=sites)
+    )
+
+
+def can_act_on_follow_up(user: User, follow_up) -> bool:
+    """Record attempts and outcomes: alumni coordinators (the assignee among
+    them), organisation admins, and the coordinators and managers of the
+    follow-up's site, who were the client's care team."""
+    scope = access_scope(user)
+    return (
+        scope.is_org_admin
+        or scope.is_alumni_coordinator
+        or follow_up.site_id in scope.care_site_ids
+    )
+
+
+def can_reassign_follow_up(user: User, follow_up) -> bool:
+    """Share out the work: the alumni team itself, the follow-up's site
+    managers, organisation admins (not a site's coordinators)."""
+    scope = access_scope(user)
+    return (
+        scope.is_org_admin
+        or scope.is_alumni_coordinator
+        or follow_up.site_id in scope.managed_site_ids
+    )
+
+
+def can_edit_aftercare_plan(user: User, episode: Episode) -> bool:
+    """Before the client leaves, the care team of their current program
+    (alumni coordinators too once the client is in an alumni program); after
+    discharge, the team of the program they left and any alumni coordinator.
+    Organisation admins always."""
+    scope = access_scope(user)
+    if scope.is_org_admin or (scope.is_alumni_coordinator and not episode.is_open):
+        return True
+    last = (
+        Placement.objects.filter(episode=episode)
+        .select_related("program")
+        .order_by("-started_at")
+        .first()
+    )
+    return last is not None and can_act_for_program(user, last.program)

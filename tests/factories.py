@@ -84,3 +84,66 @@ def finish_checklist(transfer, actor, now=None) -> None:
         handoffs.handoff_acknowledge(actor=actor, handoff=handoff, now=now)
     for item in handoff.items.filter(completed_at__isnull=True):
         handoffs.handoff_item_complete(actor=actor, handoff=handoff, item_id=item.pk, now=now)
+
+
+# --- aftercare (issue 5) ---------------------------------------------------------
+
+
+def discharged_episode(program: Program, by, *, admitted_at, discharged_at, **client_kwargs):
+    """A client's past episode in `program`, written directly (no follow-ups)."""
+    client = ClientFactory(registered_site=program.site, **client_kwargs)
+    with transaction.atomic():
+        episode = Episode.objects.create(
+            client=client,
+            admitted_at=admitted_at,
+            admitted_by=by,
+            discharged_at=discharged_at,
+            discharged_by=by,
+            discharge_type="completed",
+        )
+        Placement.objects.create(
+            episode=episode,
+            client=client,
+            program=program,
+            started_at=admitted_at,
+            ended_at=discharged_at,
+        )
+    return episode
+
+
+def follow_up_row(program: Program, by, *, due_on, window_days=3, episode=None, **fields):
+    """One follow-up of a discharged client at `program`'s site, written directly
+    (a queue or a load needs rows in every state, not a year of services)."""
+    from backend.aftercare.models import AftercarePlan, FollowUp, FollowUpProtocol
+
+    if episode is None:
+        anchor = dt.datetime.combine(due_on, dt.time(12), tzinfo=dt.UTC) - dt.timedelta(days=7)
+        episode = discharged_episode(
+            program, by, admitted_at=anchor - dt.timedelta(days=30), discharged_at=anchor
+        )
+    plan, _ = AftercarePlan.objects.get_or_create(
+        episode=episode,
+        defaults={
+            "client": episode.client,
+            "created_at": episode.discharged_at,
+            "created_by": by,
+            "updated_at": episode.discharged_at,
+            "updated_by": by,
+        },
+    )
+    fields.setdefault("milestone", f"m{FollowUp.objects.count()}")
+    fields.setdefault("milestone_name", "7 days")
+    return FollowUp.objects.create(
+        client=episode.client,
+        episode=episode,
+        plan=plan,
+        protocol=FollowUpProtocol.objects.get(name="Default follow-ups"),
+        from_program=program,
+        site=program.site,
+        anchor_at=episode.discharged_at,
+        due_on=due_on,
+        window_ends_on=due_on + dt.timedelta(days=window_days),
+        created_at=episode.discharged_at,
+        updated_at=episode.discharged_at,
+        **fields,
+    )

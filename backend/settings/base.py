@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "backend.handoffs",
     "backend.notifications",
     "backend.dashboard",
+    "backend.aftercare",
     "backend.census",
 ]
 
