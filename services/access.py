@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
+from backend.aftercare.models import Referral
 from backend.care.models import Client, Episode, Placement, Transfer
 from backend.network.models import LevelCode, Program, Site
 from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotPermitted
@@ -161,10 +162,14 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
     if scope.is_alumni_coordinator:
         placement_here |= Q(program__level_id=LevelCode.ALUMNI)
         transfer_here |= Q(to_program__level_id=LevelCode.ALUMNI)
+    # A referral back into care to one of the sites' programs: the receiving
+    # team must read the record of the client it is asked to admit.
+    referred_here = Q(to_program__site_id__in=sites)
     return Client.objects.filter(
         Q(registered_site_id__in=sites)
         | Exists(Placement.objects.filter(placement_here, client_id=OuterRef("pk")))
         | Exists(Transfer.objects.filter(transfer_here, client_id=OuterRef("pk")))
+        | Exists(Referral.objects.filter(referred_here, client_id=OuterRef("pk")))
     )
 
 
@@ -335,8 +340,6 @@ def aftercare_plans_visible_to(user: User) -> QuerySet:
 def referrals_visible_to(user: User) -> QuerySet:
     """Referrals back into care: everyone who sees the follow-up they came
     from or the client, and the receiving program's site, which must act on them."""
-    from backend.aftercare.models import Referral
-
     scope = access_scope(user)
     if scope.is_org_admin or scope.is_alumni_coordinator:
         return Referral.objects.all()

@@ -601,7 +601,8 @@ def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
         now=NOW,
     )
     referral = Referral.objects.get(client=due_follow_up.client)
-    assert not clients_visible_to(users.houston).filter(pk=referral.client_id).exists()
+    # (the referral lets Houston read the record of the client it is asked to admit)
+    assert clients_visible_to(users.houston).filter(pk=referral.client_id).exists()
     assert referral in referrals_visible_to(users.houston)
     with pytest.raises(NotPermitted):
         aftercare.referral_admit(actor=users.austin, referral=referral, now=NOW)
