@@ -72,7 +72,7 @@ from backend.care.models import (
     Transfer,
 )
 from backend.network.models import LevelCode, Program, Site
-from services import access
+from services import access, followup_work
 from services.audit import audit_record
 from services.clock import check_not_future, resolve_now
 from services.errors import (
@@ -666,6 +666,9 @@ def referral_cancel(
     now = resolve_now(now)
     if not reason or not reason.strip():
         raise InvalidInput(MSG_REASON_REQUIRED, field="reason")
+    limit = Referral._meta.get_field("cancelled_reason").max_length
+    if len(reason.strip()) > limit:
+        raise InvalidInput(f"At most {limit} characters.", field="reason")
     client_lock(referral.client_id)
     referral = (
         Referral.objects.select_for_update(of=("self",))
@@ -762,6 +765,7 @@ def attempt_record(
         by=actor,
         recorded_at=now,
     )
+    followup_work.on_attempt_recorded(follow_up=follow_up, now=now)
     follow_up.updated_at = now
     follow_up.save(update_fields=["updated_at"])
     audit_record(

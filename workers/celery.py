@@ -25,11 +25,15 @@ app.conf.task_queues = [
 app.conf.task_routes = {
     "workers.sweep_due_work": {"queue": "default"},
     "workers.snapshot_census": {"queue": "default"},
+    # Follow-up work has its own workers: a long scan at midnight never delays the sweep.
+    "workers.scan_follow_ups": {"queue": "followups"},
 }
 app.conf.beat_schedule = {
     "sweep-due-work": {"task": "workers.sweep_due_work", "schedule": 60.0},
     # Sites have their own midnights: every quarter hour catches each soon after.
     "snapshot-census": {"task": "workers.snapshot_census", "schedule": 900.0},
+    # Follow-ups turn due and missed at each site's midnight, caught within 15 minutes.
+    "scan-follow-ups": {"task": "workers.scan_follow_ups", "schedule": 900.0},
 }
 app.autodiscover_tasks(["workers"])
 

@@ -1,13 +1,13 @@
 """Thin tasks: take ids, call one service, return what happened.
 
 The work itself and its state live in PostgreSQL (services/work.py); these
-tasks only carry the wake-ups. Both are idempotent: run twice, they act once.
+tasks only carry the wake-ups. Each is idempotent: run twice, it acts once.
 """
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from services import census, work
+from services import census, followup_work, work
 
 
 @shared_task(
@@ -37,3 +37,11 @@ def snapshot_census() -> int:
     """Every 15 minutes (beat): record the midnight census of each site whose
     midnight has passed and not been recorded. Writes each (program, day) once."""
     return census.census_snapshot_fill()
+
+
+@shared_task(name="workers.scan_follow_ups", ignore_result=True)
+def scan_follow_ups() -> dict[str, int]:
+    """Every 15 minutes (beat): move follow-ups to due and missed at each site's
+    local day, and schedule their nudges, digests and escalations as work items.
+    Importing services.followup_work here also registers its handlers."""
+    return followup_work.follow_up_scan()

@@ -94,10 +94,12 @@ class FollowUpProtocolAdmin(OrganisationAdminEdits, admin.ModelAdmin):
 @admin.register(AlumniTeamMembership)
 class AlumniTeamMembershipAdmin(OrganisationAdminEdits, admin.ModelAdmin):
     """Which alumni coordinators take which site's follow-ups; a site without
-    members shares its follow-ups among all alumni coordinators."""
+    members shares its follow-ups among all alumni coordinators. A site's
+    leads hear of its follow-ups that need escalating (the organisation
+    admins do when it has none)."""
 
-    list_display = ["site", "user", "created_at"]
-    list_filter = ["site"]
+    list_display = ["site", "user", "is_lead", "created_at"]
+    list_filter = ["site", "is_lead"]
     list_select_related = ["site", "user"]
     search_fields = ["user__username", "user__last_name"]
 
@@ -150,6 +152,7 @@ class FollowUpAdmin(AuditedChangeView, OrganisationAdminOnly, admin.ModelAdmin):
         "notes",
         "ended_at",
         "ended_reason",
+        "nudges_sent",
     ]
     readonly_fields = [name for name in fields if name != "assignee"]
     inlines = [ContactAttemptInline]
@@ -162,6 +165,11 @@ class FollowUpAdmin(AuditedChangeView, OrganisationAdminOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return access.access_scope(request.user).is_org_admin
+
+    @admin.display(description="nudges sent to the client")
+    def nudges_sent(self, obj):
+        nudges = obj.nudges.order_by("sent_at") if obj.pk else []
+        return ", ".join(f"{n.channel} {n.sent_at:%Y-%m-%d %H:%M} UTC" for n in nudges) or "none"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         base = super().get_form(request, obj, change=change, **kwargs)

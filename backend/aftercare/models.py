@@ -387,6 +387,41 @@ class ContactAttempt(models.Model):
         return f"{self.channel} {self.at:%Y-%m-%d %H:%M}: {self.result}"
 
 
+# Automated nudges go out on these channels only: a phone call is a person's job.
+NUDGE_CHANNELS = (ContactChannel.SMS, ContactChannel.EMAIL)
+
+
+class FollowUpNudge(models.Model):
+    """A short check-in message sent to the client when a follow-up became due.
+
+    Not a ContactAttempt: nobody tried to reach the client, and counting it
+    would distort the escalation after failed attempts and the reach rate.
+    One per follow-up and channel, whatever happens to the work that sends it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="nudges")
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    sent_at = models.DateTimeField()
+    # What the gateway called the message (an SMS provider's id), for tracing.
+    reference = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["follow_up", "sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follow_up", "channel"], name="followup_nudge_once_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=[c.value for c in NUDGE_CHANNELS]),
+                name="followup_nudge_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} nudge {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 # --- the alumni team ----------------------------------------------------------------
 
 
@@ -402,6 +437,14 @@ class AlumniTeamMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alumni_memberships"
     )
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="alumni_memberships")
+    # The site's alumni lead: hears of the follow-ups that need more than the
+    # assignee (3 failed attempts, a window closed). A site may have several,
+    # or none (the organisation admins hear instead).
+    is_lead = models.BooleanField(
+        "alumni lead",
+        default=False,
+        help_text="Escalations of this site's follow-ups go to its leads.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from backend.accounts.api.views import MeView, ObtainTokenView
+from backend.aftercare.api.views import AftercarePlanView, FollowUpViewSet, ReferralViewSet
 from backend.care.api.views import ClientViewSet, EpisodeViewSet, PlacementViewSet, TransferViewSet
 from backend.census.api.views import (
     CensusDailyView,
@@ -25,6 +26,8 @@ router.register("placements", PlacementViewSet, basename="placement")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
@@ -34,5 +37,12 @@ urlpatterns = [
     path("census/daily/", CensusDailyView.as_view(), name="census-daily"),
     path("census/movement/", CensusMovementView.as_view(), name="census-movement"),
     path("census/length-of-stay/", LengthOfStayView.as_view(), name="census-length-of-stay"),
+    path("aftercare/metrics/", include("backend.aftercare.api.metrics")),
+    # Before the router: the plan hangs off a client but is not ClientViewSet's.
+    path(
+        "clients/<uuid:pk>/aftercare-plan/",
+        AftercarePlanView.as_view(),
+        name="client-aftercare-plan",
+    ),
     path("", include(router.urls)),
 ]

@@ -6,4 +6,5 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("census/", views.census_dashboard, name="census"),
+    path("aftercare/", views.aftercare_dashboard, name="aftercare"),
 ]

@@ -1,6 +1,7 @@
-"""The census dashboard: /dashboard/census/, server-rendered, no JavaScript.
+"""The staff's pages, server-rendered, no JavaScript: the census dashboard
+(/dashboard/census/) and the aftercare outcomes (/dashboard/aftercare/).
 
-The view reads the user's sites, picks one from `?site=` (a site that is not
+The census view reads the user's sites, picks one from `?site=` (a site that is not
 theirs is a 404, as in the API), calls the census selectors of services/ and
 hands their rows to panels.py to be added up per level or per site. The
 client identifiers on the page (the MRNs of incoming transfers) are a read of
@@ -18,8 +19,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from backend.audit.models import AuditAction
-from backend.dashboard import panels
-from services import census
+from backend.dashboard import aftercare_panels, panels
+from services import aftercare_metrics, census
 from services.audit import audit_reads
 
 PERIODS = (("today", "Today"), ("7d", "Last 7 days"))
@@ -160,3 +161,45 @@ def _network_panels(user, sites, rows, levels, now, period) -> dict:
             "movement": _csv_url("census-movement", **{"from": date_from, "to": date_to}),
         },
     }
+
+
+@login_required
+def aftercare_dashboard(request):
+    """The alumni lead's page: per site and level of the program left, the
+    follow-up, reach, recovery and return-to-treatment figures of the courses
+    that began in the last 90, 180 or 365 days, as GET /api/v1/aftercare/metrics/
+    answers them. The figures are counts and shares: no client is named, so
+    nothing here is a read of a record to audit."""
+    user = request.user
+    sites = list(aftercare_metrics.aftercare_metrics_sites(user))
+    if not sites:
+        return render(request, "dashboard/aftercare_no_sites.html", status=403)
+    site = _picked_site(sites, request.GET.get("site"))
+    period = request.GET.get("period")
+    if period not in aftercare_panels.PERIOD_DAYS:
+        period = aftercare_panels.DEFAULT_PERIOD
+
+    now = timezone.now()
+    # "Today" as the API reckons it: at the site, or at the user's sites when
+    # they keep one time zone, else in UTC.
+    zones = {s.time_zone for s in ([site] if site else sites)}
+    zone_name = zones.pop() if len(zones) == 1 else "UTC"
+    date_from, date_to = aftercare_panels.period_range(census.local_today(zone_name, now), period)
+    site_id = site.pk if site else None
+    rows = aftercare_metrics.aftercare_metrics(
+        user=user, date_from=date_from, date_to=date_to, site_id=site_id, now=now
+    )
+    context = {
+        "sites": sites,
+        "site": site,
+        "period": period,
+        "periods": aftercare_panels.PERIODS,
+        "now": now,
+        "zone_name": zone_name,
+        "date_from": date_from,
+        "date_to": date_to,
+        "courses": sum(row["courses"] for row in rows),
+        "tables": aftercare_panels.tables(rows, panels.levels_of_care()),
+        "csv": _csv_url("aftercare-metrics", site=site_id, **{"from": date_from, "to": date_to}),
+    }
+    return render(request, "dashboard/aftercare.html", context)

@@ -235,3 +235,18 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="continuum@localhost"
 # The nightly census snapshot (services/census.py) looks back this many days
 # for midnights it has not recorded yet, so that missed nights are filled in.
 CENSUS_SNAPSHOT_BACKFILL_DAYS = env.int("CENSUS_SNAPSHOT_BACKFILL_DAYS", default=92)
+
+# Follow-up work (services/followup_work.py): the nudges sent to clients when a
+# follow-up becomes due, on the channels they consented to. Each channel is a
+# class of services/client_contact.py (or your own), by dotted path; a channel
+# left out sends nothing. CLIENT_SMS_BACKEND names the SMS gateway's class
+# (a subclass of services.client_contact.SMSBackend); the default only logs.
+CLIENT_CONTACT_CHANNELS = {
+    "email": "services.client_contact.EmailNudge",
+    "sms": env.str("CLIENT_SMS_BACKEND", default="services.client_contact.ConsoleSMS"),
+}
+# Who the nudge says it is from, and the number to call back when the site
+# responsible for the follow-up has none. Choose a name that does not reveal
+# treatment: the message may be read by anyone holding the client's phone.
+CLIENT_CONTACT_SENDER = env.str("CLIENT_CONTACT_SENDER", default="Continuum")
+CLIENT_CONTACT_PHONE = env.str("CLIENT_CONTACT_PHONE", default="")

@@ -1,11 +1,14 @@
 """Fixtures of the API suite, on top of tests/fixtures.py's `network`, `users`, `api`."""
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
+from backend.aftercare.models import FollowUp
 from backend.notifications.models import Notification
+from services import aftercare, episodes
 from services.access import Role, role_grant
 from tests.api.helpers import transfer_to
 from tests.factories import SiteFactory, UserFactory, placed_client
@@ -24,6 +27,9 @@ def outsider(network):
 def austin_record(network, users):
     """An Austin client in Austin detox with a requested step-down to Austin
     residential: a record that only Austin's staff (and org admins) may see.
+    Beside it, an Austin alumnus discharged eight days ago: their follow-ups
+    (the 7-day one due, seen by Austin's staff and the alumni team too), and
+    a referral back into Austin IOP from the missed 48-hour one.
 
     `ids` maps each URL resource to the id its detail routes take.
     """
@@ -53,7 +59,27 @@ def austin_record(network, users):
         subject_id=handoff.pk,
         created_at=timezone.now(),
     )
+    alumnus = placed_client(
+        network.austin_iop, users.austin, started_at=timezone.now() - dt.timedelta(days=30)
+    )
+    episodes.episode_discharge(
+        actor=users.austin,
+        episode=alumnus.episodes.get(),
+        discharge_type="completed",
+        discharged_at=timezone.now() - dt.timedelta(days=8),
+    )
+    follow_up = FollowUp.objects.get(client=alumnus, milestone="7d")
+    aftercare.follow_up_complete(
+        actor=users.alumni,
+        follow_up=FollowUp.objects.get(client=alumnus, milestone="48h"),
+        reached=True,
+        self_reported_status="relapsed",
+        needs_readmission=True,
+        refer_to_program=network.austin_iop,
+    )
     ids = {
+        "follow-ups": follow_up.pk,
+        "referrals": alumnus.referrals.get().pk,
         "handoffs": handoff.pk,
         "handoff-items": handoff.items.first().pk,
         "notifications": notification.pk,
@@ -66,5 +92,11 @@ def austin_record(network, users):
         "transfers": transfer.pk,
     }
     return SimpleNamespace(
-        client=client, episode=episode, placement=placement, transfer=transfer, ids=ids
+        client=client,
+        episode=episode,
+        placement=placement,
+        transfer=transfer,
+        alumnus=alumnus,
+        follow_up=follow_up,
+        ids=ids,
     )

@@ -9,10 +9,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from backend.aftercare.models import FollowUp
 from backend.audit.models import AuditEvent
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from backend.notifications.models import Notification
-from services import episodes
+from services import aftercare, episodes
 from services.errors import (
     MSG_DOB_RANGE,
     MSG_PLANNED_IN_PAST,
@@ -723,8 +724,102 @@ RAW_BODIES = [
 ]
 
 
+def _aftercare_fuzz_targets(network, users) -> dict:
+    """The aftercare write routes, on two Austin clients discharged eight days
+    ago (built only for these routes: `scene`'s lists of clients stay as they
+    are): one whose 7-day follow-up is due and who consented to calls, and one
+    referred back into Austin IOP from their 48-hour follow-up."""
+    clients = []
+    for _ in range(2):
+        client = placed_client(
+            network.austin_iop, users.austin, started_at=timezone.now() - dt.timedelta(days=30)
+        )
+        aftercare.aftercare_plan_upsert(
+            actor=users.austin,
+            client=client,
+            changes={"consent_to_contact": True, "consent_phone": True},
+        )
+        episodes.episode_discharge(
+            actor=users.austin,
+            episode=client.episodes.get(),
+            discharge_type="completed",
+            discharged_at=timezone.now() - dt.timedelta(days=8),
+        )
+        clients.append(client)
+    alumnus, referred = clients
+    follow_up = FollowUp.objects.get(client=alumnus, milestone="7d")
+    aftercare.follow_up_complete(
+        actor=users.austin,
+        follow_up=FollowUp.objects.get(client=referred, milestone="48h"),
+        reached=True,
+        self_reported_status="relapsed",
+        needs_readmission=True,
+        refer_to_program=network.austin_iop,
+    )
+    referral = referred.referrals.get()
+    return {
+        ("post", "follow-up-attempts"): (
+            f"/api/v1/follow-ups/{follow_up.pk}/attempts/",
+            {"channel": "phone", "result": "no_answer", "at": _iso(timezone.now()), "notes": ""},
+        ),
+        ("post", "follow-up-complete"): (
+            f"/api/v1/follow-ups/{follow_up.pk}/complete/",
+            {
+                "reached": True,
+                "self_reported_status": "relapsed",
+                "engaged_meetings": True,
+                "engaged_therapy": False,
+                "engaged_medication": False,
+                "needs_housing": True,
+                "needs_employment": False,
+                "needs_readmission": True,
+                "notes": "Lost their job.",
+                "refer_to_program": str(network.austin_residential.pk),
+                "referral_notes": "Wants residential.",
+            },
+        ),
+        ("post", "follow-up-reassign"): (
+            f"/api/v1/follow-ups/{follow_up.pk}/reassign/",
+            {"assignee": users.alumni.pk},
+        ),
+        ("post", "follow-up-reassign-bulk"): (
+            "/api/v1/follow-ups/reassign/",
+            {"follow_ups": [str(follow_up.pk)], "assignee": users.alumni.pk},
+        ),
+        ("post", "referral-admit"): (
+            f"/api/v1/referrals/{referral.pk}/admit/",
+            {"admitted_at": _iso(timezone.now()), "capacity_override_reason": ""},
+        ),
+        ("post", "referral-cancel"): (
+            f"/api/v1/referrals/{referral.pk}/cancel/",
+            {"reason": "Chose a program nearer home."},
+        ),
+        ("patch", "client-aftercare-plan"): (
+            f"/api/v1/clients/{alumnus.pk}/aftercare-plan/",
+            {
+                "mutual_help_meetings": True,
+                "mutual_help_meetings_details": "SMART, Tuesdays.",
+                "emergency_contact_name": "Sam Rivera",
+                "consent_to_contact": True,
+                "consent_phone": True,
+                "consent_sms": False,
+                "contact_hours_from": "09:00",
+                "contact_hours_to": "18:00",
+                "contact_days": [1, 2, 3],
+            },
+        ),
+    }
+
+
+AFTERCARE_ROUTE_PREFIXES = ("follow-up-", "referral-", "client-aftercare-plan")
+
+
 def _fuzz_target(route, network, users, scene) -> tuple[str, dict]:
     """A URL and a valid body for each write route; a new write route must be added here."""
+    if route.name.startswith(AFTERCARE_ROUTE_PREFIXES):
+        targets = _aftercare_fuzz_targets(network, users)
+        assert (route.method, route.name) in targets, f"add a fuzz target for {route}"
+        return targets[route.method, route.name]
     transfer_url = "/api/v1/transfers/{}/" + route.name.removeprefix("transfer-") + "/"
     targets = {
         ("post", "auth-token"): (

@@ -5,7 +5,9 @@ form, sees their sites side by side, picks Austin, then Houston, and reads
 each tile: every number on the page is the API's. JavaScript is off in the
 browser, so the page is read as the server drew it; every request stays on
 the test server (no CDN). A screenshot of Austin's page is saved to
-test-artifacts/census-dashboard.png.
+test-artifacts/census-dashboard.png. Then the alumni coordinator follows the
+Aftercare link and reads the API's percentages on /dashboard/aftercare/
+(screenshot: test-artifacts/aftercare-dashboard.png).
 
 Playwright's sync API runs an event loop in this thread, where Django's ORM
 refuses to run: the rows are made before the browser starts, and the API is
@@ -18,11 +20,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from services.access import Role, role_grant
 from tests.api.helpers import transfer_to
 from tests.factories import placed_client
 from tests.pages.conftest import CHROMIUM
+from tests.services.test_aftercare_metrics import NOW, build_story
 
 pytestmark = [
     pytest.mark.chromium,
@@ -33,6 +37,7 @@ pytestmark = [
 
 PASSWORD = "pw-for-tests-only"  # tests/factories.py UserFactory
 SCREENSHOT = Path(settings.BASE_DIR) / "test-artifacts" / "census-dashboard.png"
+AFTERCARE_SCREENSHOT = Path(settings.BASE_DIR) / "test-artifacts" / "aftercare-dashboard.png"
 FIGURES = ("occupied", "capacity", "reserved", "available")
 CHROMIUM_ARGS = [
     "--headless",
@@ -44,6 +49,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def launch(playwright, profile: str):
+    """Debian's Chromium, headless, on a fresh profile, with JavaScript off."""
+    return playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        java_script_enabled=False,
+        viewport={"width": 1280, "height": 900},
+    )
 
 
 def by_level(rows: list[dict]) -> dict[str, dict[str, str]]:
@@ -90,14 +107,7 @@ def test_austin_manager_reads_the_apis_numbers_on_the_dashboard(live_server, net
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        browser = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            java_script_enabled=False,
-            viewport={"width": 1280, "height": 900},
-        )
+        browser = launch(playwright, profile)
         try:
             page = browser.new_page()
             requested = []
@@ -154,3 +164,47 @@ def test_austin_manager_reads_the_apis_numbers_on_the_dashboard(live_server, net
     assert SCREENSHOT.stat().st_size > 10_000
     assert failed == []
     assert all(url.startswith(live_server.url) for url in requested), "a request left the server"
+
+
+def test_alumni_lead_reads_the_aftercare_outcomes(live_server, network, users, monkeypatch):
+    # given the hand-computed story of tests/services/test_aftercare_metrics.py, on its day
+    build_story(network, users)
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    AFTERCARE_SCREENSHOT.parent.mkdir(exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        browser = launch(playwright, profile)
+        try:
+            page = browser.new_page()
+            failed = []
+            page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+
+            # when the alumni coordinator signs in and follows the Aftercare link
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.fill("#id_username", users.alumni.username)
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit]")
+            page.click("nav.topnav >> text=Aftercare")
+            assert page.url == f"{live_server.url}/dashboard/aftercare/"
+
+            # then every line shows the API's figures for the page's range
+            href = page.locator("a.csv").get_attribute("href")
+            rows = page.request.get(f"{live_server.url}{href.replace('format=csv', 'format=json')}")
+            assert rows.ok
+            for row in rows.json():
+                group = f"table.outcomes tbody[data-site='{row['site']}']"
+                line = page.locator(f"{group} tr[data-level='{row['level']}']").first
+                assert line.locator("[data-figure=courses]").inner_text() == str(row["courses"])
+                for figure in ("followup_7d", "followup_30d", "readmission_30d"):
+                    percent = row[f"{figure}_percent"]
+                    expected = "—" if percent is None else f"{percent:.1f}%"
+                    shown = line.locator(f"[data-figure={figure}_percent]").inner_text().strip()
+                    assert shown == expected
+            page.screenshot(path=str(AFTERCARE_SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+
+    assert AFTERCARE_SCREENSHOT.stat().st_size > 10_000
+    assert failed == []

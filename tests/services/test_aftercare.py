@@ -734,6 +734,9 @@ def test_the_receiving_team_may_decline_an_open_referral(due_follow_up, network,
 
     with pytest.raises(NotPermitted):
         aftercare.referral_cancel(actor=users.nobody, referral=referral, reason="x", now=NOW)
+    with pytest.raises(InvalidInput) as too_long:
+        aftercare.referral_cancel(actor=users.houston, referral=referral, reason="x" * 201, now=NOW)
+    assert too_long.value.field == "reason"
     aftercare.referral_cancel(
         actor=users.houston, referral=referral, reason="Out of our area.", now=NOW
     )

@@ -2,7 +2,8 @@
 
 Every --interval seconds it runs the sweep, which (with no broker, tasks
 eager) performs due work in this process: escalations, reminders, email; and
-every 15 minutes it records the midnight census of days that have ended.
+every 15 minutes it records the midnight census of days that have ended and
+scans the follow-ups (due and missed at each site's day, nudges, digests).
 With Redis, run `celery -A workers worker` and `celery -A workers beat` instead.
 """
 
@@ -11,6 +12,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from services.census import census_snapshot_fill
+from services.followup_work import follow_up_scan
 from services.work import work_sweep
 
 SNAPSHOT_EVERY = 900.0  # seconds, as the beat schedule (workers/celery.py)
@@ -35,6 +37,11 @@ class Command(BaseCommand):
                 recorded = census_snapshot_fill()
                 if recorded:
                     self.stdout.write(f"Recorded {recorded} midnight census figure(s).")
+                scanned = follow_up_scan()
+                if scanned["due"] or scanned["missed"]:
+                    self.stdout.write(
+                        f"Follow-ups: {scanned['due']} now due, {scanned['missed']} missed."
+                    )
             if once:
                 return
             time.sleep(interval)

@@ -1,0 +1,353 @@
+"""Aftercare over HTTP: the alumni team's queue of follow-ups, attempts and
+outcomes, reassignment, referrals back into care, and the client's plan.
+
+Each view narrows to what the caller may see first (services.access: an
+invisible record is a 404), parses its input, calls one function of
+services/aftercare.py, and renders. Reads of clients' records are audited: a
+list page or a single follow-up or referral by the base viewset (one bulk
+insert per response), the plan by aftercare_plan_get; writes by the services.
+"""
+
+import django_filters
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.aftercare.api import examples
+from backend.aftercare.api.serializers import (
+    AftercarePlanSerializer,
+    AftercarePlanWriteSerializer,
+    AttemptSerializer,
+    BulkReassignSerializer,
+    ContactAttemptSerializer,
+    FollowUpCompleteSerializer,
+    FollowUpQuerySerializer,
+    FollowUpSerializer,
+    ReassignSerializer,
+    ReferralAdmitSerializer,
+    ReferralCancelSerializer,
+    ReferralSerializer,
+)
+from backend.aftercare.models import AftercarePlan, ContactAttempt, ReferralStatus
+from backend.api.schema import problem_responses
+from backend.api.viewsets import VisibleModelViewSet
+from services import access, aftercare
+
+ACTION_ERRORS = problem_responses(400, 403, 404, 409)
+
+
+def _validated(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- follow-ups ----------------------------------------------------------------
+
+
+def with_relations(follow_ups):
+    """Everything FollowUpSerializer reads, in a constant number of queries."""
+    return follow_ups.select_related(
+        "client",
+        "site",
+        "assignee",
+        "plan",
+        "from_program",
+        "completed_by",
+        "referral__client",
+        "referral__to_program",
+        "referral__created_by",
+    ).prefetch_related(
+        Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by").order_by("at"))
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The follow-up queue",
+        description=(
+            "The follow-ups you may see, in one bucket (`status`, `due` by default), counted "
+            "in the calendar day at each follow-up's site. `due` is ordered by the closing "
+            "window, `overdue` and `upcoming` by due day, `completed` newest first. The "
+            "morning queue is `?assignee=me` (due), then `?assignee=me&status=overdue`."
+        ),
+        parameters=[FollowUpQuerySerializer],
+        responses={200: FollowUpSerializer(many=True), **problem_responses(400)},
+        examples=[examples.FOLLOW_UP],
+    ),
+    retrieve=extend_schema(
+        summary="One follow-up, with its attempts, outcome and referral",
+        responses={200: FollowUpSerializer, **problem_responses(404)},
+        examples=[examples.FOLLOW_UP, examples.FOLLOW_UP_COMPLETED],
+    ),
+    attempts=extend_schema(
+        summary="Record one attempt to reach the client",
+        description=(
+            "From the follow-up's due day on (409 before it). Phone, SMS and email need the "
+            "client's consent on that channel (400 on `channel`); in person does not."
+        ),
+        request=AttemptSerializer,
+        responses={201: ContactAttemptSerializer, **ACTION_ERRORS},
+        examples=[examples.ATTEMPT_REQUEST, examples.ATTEMPT],
+    ),
+    complete=extend_schema(
+        summary="Record the outcome; optionally refer the client back into care",
+        description=(
+            "`needs_readmission` with `refer_to_program` opens a referral to that treatment "
+            "program (or, for a client still in an alumni program, requests the step-up "
+            "transfer). A missed follow-up may still be completed late."
+        ),
+        request=FollowUpCompleteSerializer,
+        responses={200: FollowUpSerializer, **ACTION_ERRORS},
+        examples=[
+            examples.COMPLETE_REQUEST,
+            examples.COMPLETE_AND_REFER_REQUEST,
+            examples.FOLLOW_UP_COMPLETED,
+        ],
+    ),
+    reassign=extend_schema(
+        summary="Give a follow-up to another alumni coordinator (null: unassign)",
+        request=ReassignSerializer,
+        responses={200: FollowUpSerializer, **ACTION_ERRORS},
+        examples=[examples.REASSIGN_REQUEST, examples.FOLLOW_UP],
+    ),
+    reassign_bulk=extend_schema(
+        summary="Reassign several follow-ups at once: all or none",
+        description=(
+            "At most 500. An id you cannot see is a 404 naming `follow_ups`, and nothing "
+            "moves. Answers the follow-ups reassigned, by due day."
+        ),
+        operation_id="v1_follow_ups_reassign_bulk",
+        request=BulkReassignSerializer,
+        responses={200: FollowUpSerializer(many=True), **ACTION_ERRORS},
+        examples=[examples.BULK_REASSIGN_REQUEST, examples.FOLLOW_UPS_REASSIGNED],
+    ),
+)
+class FollowUpViewSet(mixins.RetrieveModelMixin, VisibleModelViewSet):
+    serializer_class = FollowUpSerializer
+    audit_object_type = "follow_up"
+    filter_backends = []  # the queue takes its own parameters (FollowUpQuerySerializer)
+
+    def visible_queryset(self, user):
+        return with_relations(access.follow_ups_visible_to(user))
+
+    def list(self, request):
+        now = timezone.now()
+        query = FollowUpQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        queue = aftercare.follow_up_queue(
+            request.user,
+            bucket=query.validated_data["status"],
+            assignee=query.validated_data.get("assignee"),
+            site_id=query.validated_data.get("site"),
+            now=now,
+        )
+        page = self.paginate_queryset(with_relations(queue))
+        return self.get_paginated_response(self._render(page, many=True, now=now))
+
+    def retrieve(self, request, *args, **kwargs):
+        follow_up = self.get_object()
+        self.audit([follow_up])
+        return Response(self._render(follow_up))
+
+    @action(detail=True, methods=["post"])
+    def attempts(self, request, pk=None):
+        follow_up = self.get_object()  # 404 before anything when not visible
+        data = _validated(AttemptSerializer, request)
+        attempt = aftercare.attempt_record(actor=request.user, follow_up=follow_up, **data)
+        return Response(ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        follow_up = self.get_object()
+        data = _validated(FollowUpCompleteSerializer, request)
+        if data.get("refer_to_program") is None:
+            data.pop("refer_to_program", None)
+        follow_up = aftercare.follow_up_complete(actor=request.user, follow_up=follow_up, **data)
+        return Response(self._render(self.get_queryset().get(pk=follow_up.pk)))
+
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        follow_up = self.get_object()
+        data = _validated(ReassignSerializer, request)
+        follow_up = aftercare.follow_up_reassign(
+            actor=request.user, follow_up=follow_up, assignee=data["assignee"]
+        )
+        return Response(self._render(self.get_queryset().get(pk=follow_up.pk)))
+
+    # Its own URL name: the detail action above is already "follow-up-reassign".
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="reassign",
+        url_name="reassign-bulk",
+        pagination_class=None,  # answers every follow-up it moved
+    )
+    def reassign_bulk(self, request):
+        data = _validated(BulkReassignSerializer, request)
+        moved = aftercare.follow_ups_reassign_bulk(
+            actor=request.user, follow_up_ids=data["follow_ups"], assignee=data["assignee"]
+        )
+        follow_ups = self.get_queryset().filter(pk__in=[f.pk for f in moved])
+        return Response(self._render(follow_ups.order_by("due_on", "id"), many=True))
+
+    def _render(self, follow_ups, *, many=False, now=None):
+        context = {"now": now or timezone.now()}
+        return FollowUpSerializer(follow_ups, many=many, context=context).data
+
+
+# --- referrals -----------------------------------------------------------------
+
+
+class ReferralFilter(django_filters.FilterSet):
+    # No join, so no DISTINCT (django-filter's default for multiple choices).
+    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices, distinct=False)
+    client = django_filters.UUIDFilter(field_name="client_id")
+    to_program = django_filters.UUIDFilter(field_name="to_program_id")
+    to_site = django_filters.UUIDFilter(
+        field_name="to_program__site_id", help_text="The receiving program's site."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List referrals back into care",
+        description=(
+            "Referrals you may see, newest first. A receiving team's work is "
+            "`?status=open&to_site=<its site>`."
+        ),
+        responses={200: ReferralSerializer(many=True), **problem_responses(400)},
+        examples=[examples.REFERRAL],
+    ),
+    retrieve=extend_schema(
+        summary="One referral",
+        responses={200: ReferralSerializer, **problem_responses(404)},
+        examples=[examples.REFERRAL, examples.REFERRAL_ADMITTED],
+    ),
+    admit=extend_schema(
+        summary="Admit the referred client into the referral's program (the receiving team)",
+        description=(
+            "An admission with every rule of `POST /episodes/` (the program's care team, "
+            "capacity); the new episode is linked to the referral. A referral that moves by "
+            "a step-up transfer is admitted by completing that transfer instead (409)."
+        ),
+        request=ReferralAdmitSerializer,
+        responses={200: ReferralSerializer, **ACTION_ERRORS},
+        examples=[examples.REFERRAL_ADMIT_REQUEST, examples.REFERRAL_ADMITTED],
+    ),
+    cancel=extend_schema(
+        summary="Withdraw (the alumni team) or decline (the receiving team) an open referral",
+        request=ReferralCancelSerializer,
+        responses={200: ReferralSerializer, **ACTION_ERRORS},
+        examples=[examples.REFERRAL_CANCEL_REQUEST, examples.REFERRAL],
+    ),
+)
+class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleModelViewSet):
+    serializer_class = ReferralSerializer
+    filterset_class = ReferralFilter
+    audit_object_type = "referral"
+
+    def visible_queryset(self, user):
+        return (
+            access.referrals_visible_to(user)
+            .select_related("client", "to_program", "created_by")
+            .order_by("-created_at", "id")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        referral = self.get_object()
+        self.audit([referral])
+        return Response(ReferralSerializer(referral).data)
+
+    @action(detail=True, methods=["post"])
+    def admit(self, request, pk=None):
+        referral = self.get_object()
+        data = _validated(ReferralAdmitSerializer, request)
+        aftercare.referral_admit(actor=request.user, referral=referral, **data)
+        return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        referral = self.get_object()
+        data = _validated(ReferralCancelSerializer, request)
+        referral = aftercare.referral_cancel(actor=request.user, referral=referral, **data)
+        return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
+
+
+# --- the plan ------------------------------------------------------------------
+
+
+def _empty_plan_fields() -> dict:
+    """Each plan field at its empty value: what a PUT leaves out is reset to this."""
+    return {
+        name: AftercarePlan._meta.get_field(name).get_default() for name in aftercare.PLAN_FIELDS
+    }
+
+
+PLAN_WRITE_ERRORS = problem_responses(400, 403, 404, 409)
+
+
+class AftercarePlanView(APIView):
+    """`/clients/{id}/aftercare-plan/`: the plan of the client's current (else
+    latest) episode. Before anyone wrote it, GET answers the empty plan (no
+    supports, no consent), with `id` null: a plan not written yet is not
+    something the caller may not see, and its emptiness has a meaning (consent
+    unknown counts as no). PUT replaces the whole plan, PATCH changes the
+    fields given; both write it, creating it if needed."""
+
+    @extend_schema(
+        summary="The client's aftercare plan",
+        description=(
+            "The plan of the client's open episode, else of their latest. Not written yet: "
+            "the empty plan, with `id` null. A client whose aftercare you may not see: 404."
+        ),
+        responses={200: AftercarePlanSerializer, **problem_responses(404)},
+        examples=[examples.PLAN, examples.PLAN_UNWRITTEN],
+    )
+    def get(self, request, pk):
+        client = self._client(request, pk)
+        plan = aftercare.aftercare_plan_get(actor=request.user, client=client)
+        return Response(AftercarePlanSerializer(plan or AftercarePlan(client=client)).data)
+
+    @extend_schema(
+        summary="Write the whole plan",
+        description=(
+            "Replaces the plan: fields left out are reset to their empty value (no, blank, "
+            "null, none). Before discharge the care team of the client's program writes it, "
+            "after discharge also the alumni team (403 otherwise). A client never admitted "
+            "has no plan to write (409 `client_not_in_care`)."
+        ),
+        request=AftercarePlanWriteSerializer,
+        responses={200: AftercarePlanSerializer, **PLAN_WRITE_ERRORS},
+        examples=[examples.PLAN_PUT_REQUEST, examples.PLAN],
+    )
+    def put(self, request, pk):
+        return self._write(request, pk, changes=_empty_plan_fields())
+
+    @extend_schema(
+        summary="Change some fields of the plan",
+        description="Only the fields given change; the rules are those of PUT.",
+        request=AftercarePlanWriteSerializer,
+        responses={200: AftercarePlanSerializer, **PLAN_WRITE_ERRORS},
+        examples=[examples.PLAN_PATCH_REQUEST, examples.PLAN],
+    )
+    def patch(self, request, pk):
+        return self._write(request, pk, changes={})
+
+    def _write(self, request, pk, *, changes: dict) -> Response:
+        client = self._client(request, pk)
+        changes |= _validated(AftercarePlanWriteSerializer, request)
+        plan = aftercare.aftercare_plan_upsert(actor=request.user, client=client, changes=changes)
+        return Response(AftercarePlanSerializer(plan).data)
+
+    @staticmethod
+    def _client(request, pk):
+        client = access.aftercare_clients_visible_to(request.user).filter(pk=pk).first()
+        if client is None:
+            raise NotFound()  # missing, or not visible: the same answer
+        return client
