@@ -604,6 +604,7 @@ def _referral_open(
             referral.save()
     except IntegrityError as exc:  # referral_one_open_per_client, behind the check above
         raise ReferralAlreadyOpen(field="refer_to_program") from exc
+    followup_work.on_referral_opened(referral=referral, now=now)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

@@ -49,6 +49,8 @@ from backend.aftercare.models import (
     FollowUp,
     FollowUpNudge,
     FollowUpStatus,
+    Referral,
+    ReferralStatus,
 )
 from backend.network.models import Site
 from backend.work.models import WorkItem
@@ -63,6 +65,7 @@ logger = logging.getLogger(__name__)
 NUDGE_KIND = "followup.nudge"
 DIGEST_KIND = "followup.digest"
 ESCALATE_KIND = "followup.escalate"
+REFERRAL_KIND = "followup.referral"
 
 # Rows moved per transaction: each batch holds its row locks (and schedules
 # its work) for one short transaction, so a service waiting on one of them
@@ -197,6 +200,41 @@ def on_attempt_recorded(*, follow_up: FollowUp, now: datetime) -> None:
     )
     if failed >= FAILED_ATTEMPTS_TO_ESCALATE:
         _escalation_schedule(follow_up.pk, REASON_ATTEMPTS, now)
+
+
+def on_referral_opened(*, referral: Referral, now: datetime) -> None:
+    """_referral_open, in its transaction: tell the receiving program's team, once.
+    (A referral that moves by a transfer is told through the transfer instead.)"""
+    if referral.transfer_id is None:
+        work_schedule(
+            kind=REFERRAL_KIND,
+            key=f"referral:{referral.pk}:opened",
+            due_at=now,
+            payload={"referral": str(referral.pk)},
+            now=now,
+        )
+
+
+@work_handler(REFERRAL_KIND)
+def _tell_receiving_team(item: WorkItem, now: datetime) -> None:
+    referral = Referral.objects.select_related("client", "to_program").get(
+        pk=item.payload["referral"]
+    )
+    if referral.status != ReferralStatus.OPEN:
+        return  # admitted or cancelled meanwhile
+    notify(
+        recipients=access.program_team(referral.to_program),
+        kind="referral.opened",
+        title=f"Referral back into care: client {referral.client.mrn}",
+        body=(
+            f"The alumni team referred client {referral.client.mrn} to {referral.to_program}. "
+            f"Referral /api/v1/referrals/{referral.pk}/."
+        ),
+        key=f"referral:{referral.pk}:opened",
+        subject_type="referral",
+        subject_id=referral.pk,
+        now=now,
+    )
 
 
 # --- the scan -----------------------------------------------------------------------

@@ -25,6 +25,8 @@ from backend.aftercare.models import (
 from backend.audit.models import AuditEvent
 from backend.care.models import DischargeType, Episode, TransferStatus
 from backend.network.models import LevelOfCare
+from backend.notifications.models import Notification
+from backend.work.models import WorkItem
 from services import aftercare, episodes, transfers
 from services.access import clients_visible_to, referrals_visible_to
 from services.aftercare import (
@@ -37,6 +39,7 @@ from services.aftercare import (
     ReferralAlreadyOpen,
 )
 from services.errors import ClientNotInCare, IllegalTransition, InvalidInput, NotFound, NotPermitted
+from services.work import work_run
 from tests.factories import (
     ClientFactory,
     ProgramFactory,
@@ -603,6 +606,15 @@ def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
     referral = Referral.objects.get(client=due_follow_up.client)
     # (the referral lets Houston read the record of the client it is asked to admit)
     assert clients_visible_to(users.houston).filter(pk=referral.client_id).exists()
+    # and Houston's team is told, once, by scheduled work
+    told = WorkItem.objects.get(key=f"referral:{referral.pk}:opened")
+    assert work_run(told.pk, now=NOW) == "done"
+    assert work_run(told.pk, now=NOW) != "done"
+    assert sorted(
+        Notification.objects.filter(kind="referral.opened").values_list(
+            "recipient__username", flat=True
+        )
+    ) == sorted([users.houston.username, users.houston_manager.username])
     assert referral in referrals_visible_to(users.houston)
     with pytest.raises(NotPermitted):
         aftercare.referral_admit(actor=users.austin, referral=referral, now=NOW)
