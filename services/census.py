@@ -55,7 +55,7 @@ from backend.network.models import LevelCode, Program, Site
 from services import access
 from services.capacity import count_subquery
 from services.clock import resolve_now
-from services.locks import try_job_lock
+from services.locks import job_lock
 
 ENDED = (TransferStatus.COMPLETED, TransferStatus.DECLINED, TransferStatus.CANCELLED)
 # Days computed per query when stored figures are missing (two subqueries a day).
@@ -165,6 +165,10 @@ def _census_counts(at: Expression) -> dict[str, Expression]:
         # nothing: this cheap test spares the event lookups for old history.
         .exclude(status__in=ENDED, updated_at__lte=at)
         .filter(Exists(approved_by_then), ~Exists(ended_by_then))
+        # An arrival recorded late (arrived_at before the completion was
+        # entered): from the arrival the client occupies the bed, so it is no
+        # longer held as well.
+        .filter(Q(to_placement__isnull=True) | Q(to_placement__started_at__gt=at))
     )
     return {
         "occupied": count_subquery(open_then, "program_id"),
@@ -351,17 +355,19 @@ def census_snapshot_fill(
     date_to: dt.date | None = None,
     site_ids: Iterable | None = None,
     recompute: bool = False,
+    wait: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> int:
+) -> int | None:
     """Record the midnight census of every active program for each ended day of
     the window that has no stored figure yet; returns the rows written.
 
     The window is the last CENSUS_SNAPSHOT_BACKFILL_DAYS days up to yesterday
     at each site, so a missed night (or week) is filled in by the next run.
-    Idempotent: a (program, day) is written once. One run at a time records
-    (a second, concurrent run returns 0 at once), and a unique constraint
-    backs it. `recompute` replaces
-    the stored figures of the window, after a late correction of the history.
+    Idempotent: a (program, day) is written once. One run at a time records:
+    a second, concurrent run returns None at once (or, with `wait`, waits its
+    turn), and a unique constraint backs it. `recompute` records the figures of
+    the window again, after a late correction of the history, keeping the
+    capacity each day was recorded with.
     """
     now = resolve_now(now)
     programs = Program.objects.filter(is_active=True)
@@ -385,10 +391,16 @@ def census_snapshot_fill(
         day__lte=max(max(d) for d in wanted.values() if d),
     )
     with transaction.atomic():
-        if not try_job_lock("census_snapshot_fill"):
-            return 0  # another run is recording these very days
+        if not job_lock("census_snapshot_fill", wait=wait):
+            return None  # another run is recording these very days
+        recorded_capacity = {}
         if recompute:
-            window.filter(day__gte=date_from or first, day__lte=date_to or dt.date.max).delete()
+            again = window.filter(day__gte=date_from or first, day__lte=date_to or dt.date.max)
+            recorded_capacity = {
+                (r["program_id"], r["day"]): r["capacity"]
+                for r in again.values("program_id", "day", "capacity")
+            }
+            again.delete()
         done = set(window.values_list("program_id", "day"))
         todo = {pid: [d for d in days if (pid, d) not in done] for pid, days in wanted.items()}
         missing_days = sorted({d for days in todo.values() for d in days})
@@ -402,7 +414,7 @@ def census_snapshot_fill(
                 day=day,
                 occupied=computed[(pid, day)][0],
                 reserved=computed[(pid, day)][1],
-                capacity=capacity[pid],
+                capacity=recorded_capacity.get((pid, day), capacity[pid]),
                 recorded_at=now,
             )
             for pid, days in todo.items()
@@ -516,30 +528,28 @@ def _days_of(duration: dt.timedelta | None) -> float | None:
 
 def _stay_figures(placements: QuerySet, duration: Expression, keys: list[str]) -> dict:
     """{group key: (count, average, median)} of `duration` over `placements`,
-    grouped by `keys`: two queries (aggregates; the middle rows of each group)."""
-    placements = placements.order_by().annotate(stay=duration)
-    totals = placements.values(*keys).annotate(n=Count("pk"), avg=Avg("stay"))
+    grouped by `keys`, from one query (so one snapshot): window functions give
+    each stay its rank, its group's size and mean; only each group's middle
+    stays (one or two) come back."""
+    group = [F(k) for k in keys]
     middles = (
-        placements.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F(k) for k in keys],
-                order_by=[F("stay").asc(), F("pk").asc()],
-            ),
-            size=Window(Count("pk"), partition_by=[F(k) for k in keys]),
+        placements.order_by()
+        .annotate(stay=duration)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=group, order_by=[F("stay").asc(), F("pk").asc()]),
+            size=Window(Count("pk"), partition_by=group),
+            mean=Window(Avg("stay"), partition_by=group),
         )
         .filter(Q(rank=(F("size") + 1) / 2) | Q(rank=(F("size") + 2) / 2))
-        .values(*keys, "stay")
+        .values(*keys, "stay", "size", "mean")
     )
-    medians: dict[tuple, list] = {}
-    for row in middles:  # one or two rows per group
-        medians.setdefault(tuple(row[k] for k in keys), []).append(row["stay"])
+    found: dict[tuple, list] = {}
+    for row in middles:
+        found.setdefault(tuple(row[k] for k in keys), []).append(row)
     out = {}
-    for total in totals:
-        key = tuple(total[k] for k in keys)
-        middle = medians[key]
-        median = sum(middle, dt.timedelta()) / len(middle)
-        out[key] = (total["n"], _days_of(total["avg"]), _days_of(median))
+    for key, rows in found.items():
+        median = sum((r["stay"] for r in rows), dt.timedelta()) / len(rows)
+        out[key] = (rows[0]["size"], _days_of(rows[0]["mean"]), _days_of(median))
     return out
 
 
@@ -556,7 +566,7 @@ def length_of_stay(
     """Length of stay in days, per program (or per site and level with by="level"):
     count, average and median of the placements completed during the site-local
     days `date_from`..`date_to`, and of the stays still open now (their length
-    so far). Six queries, whatever the number of programs."""
+    so far). Four queries, whatever the number of programs."""
     now = resolve_now(now)
     programs = census_programs(user, site_id=site_id, level=level)
     zones = _zones(programs)

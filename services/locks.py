@@ -37,13 +37,16 @@ def program_lock(program_id: UUID) -> Program:
     )
 
 
-def try_job_lock(name: str) -> bool:
-    """Try to take a transaction-scoped lock named `name` without waiting: True
-    if this transaction now holds it (PostgreSQL advisory lock), False if
-    another transaction does. For jobs that one run at a time is enough for.
-    On SQLite, which serialises writers anyway, always True."""
+def job_lock(name: str, *, wait: bool = False) -> bool:
+    """Take a transaction-scoped lock named `name` (a PostgreSQL advisory lock),
+    for jobs that one run at a time is enough for: True once this transaction
+    holds it; without `wait`, False at once if another transaction does. On
+    SQLite, which serialises writers anyway, always True."""
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+            return True
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [name])
         return cursor.fetchone()[0]

@@ -35,8 +35,9 @@ def sweep_due_work() -> int:
 @shared_task(name="workers.snapshot_census", ignore_result=True)
 def snapshot_census() -> int:
     """Every 15 minutes (beat): record the midnight census of each site whose
-    midnight has passed and not been recorded. Writes each (program, day) once."""
-    return census.census_snapshot_fill()
+    midnight has passed and not been recorded. Writes each (program, day) once;
+    0 when another run is recording."""
+    return census.census_snapshot_fill() or 0
 
 
 @shared_task(name="workers.scan_follow_ups", ignore_result=True)

@@ -12,6 +12,8 @@ class CSVRenderer(BaseRenderer):
     The header is the view's `csv_columns` when it has them (so that an empty
     answer still has its header row), else the first row's keys, in order.
     Errors never come here: the exception handler answers them in JSON.
+    A text cell that a spreadsheet would run as a formula (it starts with
+    = + - @, a tab or a carriage return) is prefixed with an apostrophe.
     """
 
     media_type = "text/csv"
@@ -26,5 +28,14 @@ class CSVRenderer(BaseRenderer):
         if columns:
             writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
         return buffer.getvalue().encode(self.charset)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

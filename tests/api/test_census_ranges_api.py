@@ -318,6 +318,10 @@ BAD_QUERIES = [
     ({"from": "2026-12-01"}, "from"),  # after today, the default `to`
     ({"level": "spa"}, "level"),
     ({"site": "not-a-uuid"}, "site"),
+    # days whose arithmetic would overflow
+    ({"to": "9999-12-31"}, "to"),
+    ({"to": "0001-01-05"}, "to"),
+    ({"from": "0001-01-01"}, "from"),
 ]
 
 

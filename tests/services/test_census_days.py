@@ -317,3 +317,84 @@ def test_each_answer_has_its_documented_columns_in_order(network, users, history
     for columns, rows in answers.items():
         assert rows
         assert {tuple(row) for row in rows} == {columns}
+
+
+def test_an_arrival_recorded_late_holds_no_bed_from_the_arrival(network, users):
+    # given a step-down approved 17 Nov, the client arriving 18 Nov 10:00, and the
+    # arrival entered only on 19 Nov
+    admin = users.admin
+    client = ClientFactory(registered_site=network.austin)
+    episodes.episode_admit(
+        actor=admin,
+        client=client,
+        program=network.austin_detox,
+        admitted_at=chi(11, 10),
+        now=chi(11, 10),
+    )
+    move = transfers.transfer_request(
+        actor=admin, client=client, to_program=network.austin_residential, now=chi(11, 17)
+    )
+    transfers.transfer_approve(actor=admin, transfer=move, now=chi(11, 17))
+    finish_checklist(move, admin, now=chi(11, 17))
+    transfers.transfer_complete(
+        actor=admin, transfer=move, arrived_at=chi(11, 18, 10), now=chi(11, 19, 9)
+    )
+    from services.census import census_at
+
+    def residential(at):
+        row = next(
+            r for r in census_at(user=admin, at=at) if r["program"] == network.austin_residential.pk
+        )
+        return row["occupied"], row["reserved"]
+
+    # then the bed is held until the arrival, and occupied (not also held) after it
+    assert residential(chi(11, 18, 9)) == (0, 1)
+    assert residential(chi(11, 18, 12)) == (1, 0)
+    days = census_daily(
+        user=admin, date_from=D(2026, 11, 17), date_to=D(2026, 11, 18), now=chi(11, 20)
+    )
+    assert _series(days, network.austin_residential, "reserved") == {
+        D(2026, 11, 17): 1,
+        D(2026, 11, 18): 0,
+    }
+
+
+def test_recording_a_day_again_keeps_the_capacity_it_was_recorded_with(network, users, history):
+    census_snapshot_fill(now=NOW, date_from=D(2026, 11, 1), date_to=D(2026, 11, 1))
+    Program.objects.filter(pk=network.austin_detox.pk).update(capacity=40)
+
+    census_snapshot_fill(now=NOW, date_from=D(2026, 11, 1), date_to=D(2026, 11, 1), recompute=True)
+
+    stored = CensusSnapshot.objects.get(program=network.austin_detox, day=D(2026, 11, 1))
+    assert (stored.capacity, stored.occupied) == (10, 2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_while_another_records_does_nothing_unless_it_waits(network):
+    import threading
+
+    from django.db import connections, transaction
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_run():
+        with transaction.atomic():
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('census_snapshot_fill'))")
+            held.set()
+            release.wait(10)
+        connections["default"].close()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    assert held.wait(10)
+    try:
+        # then a run that does not wait returns at once, having written nothing
+        assert census_snapshot_fill(now=NOW) is None
+        assert not CensusSnapshot.objects.exists()
+    finally:
+        release.set()
+        thread.join(10)
+    # and once the other run is over, one that waits records
+    assert census_snapshot_fill(now=NOW, wait=True) > 0

@@ -21,6 +21,15 @@ from backend.network.models import LevelCode
 from services import census
 
 MAX_DAYS = 366
+# Days outside these are surely mistakes (and beyond them date arithmetic overflows).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def _plausible(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise serializers.ValidationError(f"Must be between {FIRST_DAY} and {LAST_DAY}.")
+    return day
+
 
 SITE = OpenApiParameter("site", str, description="Site id: only its programs.")
 LEVEL = OpenApiParameter("level", str, enum=LevelCode.values, description="Only this level.")
@@ -47,6 +56,12 @@ class RangeQuery(SiteLevelQuery):
         fields["from"] = serializers.DateField(required=False, source="date_from")
         fields["to"] = serializers.DateField(required=False, source="date_to")
         return fields
+
+    def validate_from(self, value):
+        return _plausible(value)
+
+    def validate_to(self, value):
+        return _plausible(value)
 
     def validate(self, attrs):
         first, last = attrs.get("date_from"), attrs.get("date_to")
@@ -103,7 +118,17 @@ class CensusBaseView(APIView):
 
 
 class CensusQuerySerializer(SiteLevelQuery):
-    at = serializers.DateTimeField(required=False, help_text="The instant; default now.")
+    at = serializers.DateTimeField(
+        required=False,
+        help_text="The instant (ISO 8601; without an offset, UTC); default now. Not in the future.",
+    )
+
+    def validate_at(self, value):
+        if value > timezone.now():
+            raise serializers.ValidationError(
+                "Must not be in the future: the census is known to now."
+            )
+        return value
 
 
 class ProgramColumns(serializers.Serializer):

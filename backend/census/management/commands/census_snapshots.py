@@ -39,6 +39,7 @@ class Command(BaseCommand):
             date_to=date_to,
             site_ids=site_ids,
             recompute=recompute,
+            wait=True,  # after the scheduled run, if one is recording now
             progress=lambda line: self.stdout.write(line),
         )
         self.stdout.write(self.style.SUCCESS(f"Recorded {written} program-day figure(s)."))
