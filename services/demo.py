@@ -32,6 +32,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from backend.aftercare.models import (
+    AftercarePlan,
+    AlumniTeamMembership,
+    AttemptResult,
+    ContactChannel,
+    FollowUp,
+    FollowUpStatus,
+)
 from backend.care.models import (
     Client,
     DischargeType,
@@ -42,9 +50,10 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import LevelCode, LevelOfCare, Program, Site
-from services import access
+from services import access, aftercare, census, followup_work
 from services.access import Role
 from services.clients import client_create
+from services.clock import resolve_now
 from services.episodes import episode_admit, episode_discharge
 from services.errors import CapacityExceeded
 from services.handoffs import handoff_acknowledge, handoff_item_complete
@@ -952,3 +961,123 @@ def demo_totals() -> DemoTotals:
         transfers_by_direction=dict(sorted(directions.items())),
         discharges_by_type={kind: discharges[kind] for kind in DischargeType.values},
     )
+
+
+# --- aftercare: the alumni team's year so far ---------------------------------------
+
+# How the demo's alumni team fared: the share of follow-ups worked at all, the share
+# of those reaching the client (after one to three tries), and what clients said.
+P_WORKED = 0.85
+P_REACHED = 0.7
+SAID = {
+    "in_recovery": 66,
+    "using": 9,
+    "relapsed": 9,
+    "in_treatment_elsewhere": 5,
+    "declined_to_say": 11,
+}
+LEFT_FOR_THE_QUEUE = timedelta(days=2)  # the last days' follow-ups wait in the queue
+
+
+@dataclass
+class DemoAftercare:
+    plans_written: int = 0
+    worked: int = 0
+    reached: int = 0
+    memberships: int = 0
+
+
+def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> DemoAftercare:
+    """Give the demo's alumni coordinator every site, write the consent of each
+    plan, and work the follow-ups whose window has closed (attempts and outcomes,
+    through the services, dated within their windows), leaving the last days'
+    for the queue; then run the scan and record the census snapshots.
+
+    Idempotent: each follow-up's fate is drawn from its own id, and only plans
+    with no consent yet and follow-ups with no attempt are touched."""
+    now = resolve_now(now)
+    done = DemoAftercare()
+    alumni = users.users["alumni"]
+    for site in Site.objects.filter(code__in=SITE_SPECS):
+        _, created = AlumniTeamMembership.objects.get_or_create(
+            user=alumni, site=site, defaults={"is_lead": site.code == "austin"}
+        )
+        done.memberships += created
+
+    for plan in AftercarePlan.objects.filter(
+        client__mrn__startswith=DEMO_MRN_PREFIX, consent_to_contact=False, created_at__lte=now
+    ).select_related("client", "episode"):
+        current = aftercare.aftercare_episode_of(plan.client)
+        if current != plan.episode or not access.can_edit_aftercare_plan(alumni, plan.episode):
+            continue  # back in treatment: the plan is their care team's now
+        rng = random.Random(str(plan.pk))
+        phone, sms = rng.random() < 0.9, rng.random() < 0.6
+        email = rng.random() < 0.4 or not (phone or sms)
+        aftercare.aftercare_plan_upsert(
+            actor=alumni,
+            client=plan.client,
+            changes={
+                "consent_to_contact": True,
+                "consent_phone": phone,
+                "consent_sms": sms,
+                "consent_email": email,
+                "mutual_help_meetings": rng.random() < 0.7,
+                "outpatient_therapist": rng.random() < 0.5,
+                "contact_hours_from": time(9, 0),
+                "contact_hours_to": time(19, 0),
+            },
+            now=max(plan.created_at, min(plan.created_at + timedelta(hours=2), now)),
+        )
+        done.plans_written += 1
+
+    due = (
+        FollowUp.objects.filter(
+            client__mrn__startswith=DEMO_MRN_PREFIX,
+            status__in=(FollowUpStatus.SCHEDULED, FollowUpStatus.DUE, FollowUpStatus.MISSED),
+            ended_at__isnull=True,
+            attempts__isnull=True,
+        )
+        .select_related("site", "plan")
+        .order_by("due_on", "id")
+    )
+    for follow_up in due:
+        zone = zoneinfo.ZoneInfo(follow_up.site.time_zone)
+        window_end = datetime.combine(follow_up.window_ends_on, time(18), tzinfo=zone)
+        if window_end > now - LEFT_FOR_THE_QUEUE:
+            continue
+        rng = random.Random(str(follow_up.pk))
+        if rng.random() >= P_WORKED:
+            continue  # missed: the scan will say so
+        channel = ContactChannel.PHONE if follow_up.plan.consent_phone else ContactChannel.EMAIL
+        if not (follow_up.plan.consent_phone or follow_up.plan.consent_email):
+            continue
+        first_day = datetime.combine(follow_up.due_on, time(10), tzinfo=zone)
+        reached = rng.random() < P_REACHED
+        tries = rng.randint(1, 3)
+        at = max(first_day, follow_up.anchor_at + timedelta(hours=1))
+        for attempt in range(tries):
+            last = attempt == tries - 1
+            aftercare.attempt_record(
+                actor=alumni,
+                follow_up=follow_up,
+                channel=channel,
+                result=AttemptResult.REACHED if last and reached else AttemptResult.NO_ANSWER,
+                at=at,
+                now=at,
+            )
+            at = min(at + timedelta(hours=rng.randint(3, 20)), now)
+        said = rng.choices(list(SAID), weights=list(SAID.values()))[0] if reached else ""
+        aftercare.follow_up_complete(
+            actor=alumni,
+            follow_up=follow_up,
+            reached=reached,
+            self_reported_status=said,
+            engaged_meetings=reached and rng.random() < 0.6,
+            engaged_therapy=reached and rng.random() < 0.4,
+            now=at,
+        )
+        done.worked += 1
+        done.reached += reached
+    followup_work.follow_up_scan(now=now)
+    census.census_snapshot_fill(now=now)
+    return done

@@ -284,3 +284,38 @@ def test_full_programs_send_clients_elsewhere_without_overfilling(db):
     assert result.registered == 40
     assert result.capacity_refusals > 0
     assert_invariants()
+
+
+def test_the_demo_alumni_team_has_worked_its_past_follow_ups(db):
+    from backend.aftercare.models import (
+        AlumniTeamMembership,
+        ContactAttempt,
+        FollowUp,
+        FollowUpStatus,
+    )
+    from backend.census.models import CensusSnapshot
+
+    # when
+    output = seed_demo(clients=60, days=120)
+
+    # then the alumni coordinator is on every site's team, the lead at Austin
+    alumni = demo_user("alumni")
+    memberships = AlumniTeamMembership.objects.filter(user=alumni)
+    assert set(memberships.values_list("site__code", flat=True)) == SITE_CODES
+    assert list(memberships.filter(is_lead=True).values_list("site__code", flat=True)) == ["austin"]
+    # and past follow-ups were worked through the services, each on a consented channel
+    completed = FollowUp.objects.filter(status=FollowUpStatus.COMPLETED)
+    assert completed.exists()
+    assert completed.filter(reached=True).exists()
+    for attempt in ContactAttempt.objects.select_related("follow_up__plan"):
+        assert getattr(attempt.follow_up.plan, f"consent_{attempt.channel}")
+    # and the scan has run: some are due or missed, and the census is recorded
+    assert FollowUp.objects.filter(status=FollowUpStatus.MISSED).exists()
+    assert CensusSnapshot.objects.exists()
+    assert "past follow-ups worked" in output
+
+    # and a second run works nothing more
+    attempts = ContactAttempt.objects.count()
+    again = seed_demo(clients=60, days=120)
+    assert ContactAttempt.objects.count() == attempts
+    assert "0 past follow-ups worked" in again

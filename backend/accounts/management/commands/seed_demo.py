@@ -19,6 +19,7 @@ from services.demo import (
     DEFAULT_SEED,
     DEMO_MRN_PREFIX,
     DEMO_USERNAMES,
+    demo_aftercare_work,
     demo_clients_generate,
     demo_network_ensure,
     demo_totals,
@@ -102,6 +103,12 @@ class Command(BaseCommand):
                 f"{generated.not_admitted} never admitted, "
                 f"{generated.capacity_refusals} refusals for capacity."
             )
+        work = demo_aftercare_work(users=users)
+        self.stdout.write(
+            f"Aftercare: {work.plans_written} plans' consent written, {work.worked} past "
+            f"follow-ups worked ({work.reached} reached), {work.memberships} alumni team "
+            "memberships added; the follow-up scan and the census snapshot have run."
+        )
         self._print_totals()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s.")
