@@ -441,11 +441,26 @@ def _range_bounds(
 ) -> QuerySet:
     """Alias each row with the instants its site's days `date_from`..`date_to`
     begin and end: `range_start` (inclusive) and `range_end` (exclusive)."""
-    after = date_to + dt.timedelta(days=1)
+    return _zone_range_bounds(qs, {zone: (date_from, date_to) for zone in zones}, zone_field)
+
+
+def _zone_range_bounds(
+    qs: QuerySet, spans: dict[str, tuple[dt.date, dt.date]], zone_field: str
+) -> QuerySet:
+    """As `_range_bounds`, with each zone's own days: `spans[zone]` is the
+    (first, last) site-local day of the range for the sites of that zone."""
     return qs.alias(
-        range_start=_per_zone(zones, lambda z: day_start(date_from, z), zone_field),
-        range_end=_per_zone(zones, lambda z: day_start(after, z), zone_field),
+        range_start=_per_zone(spans, lambda z: day_start(spans[z][0], z), zone_field),
+        range_end=_per_zone(
+            spans, lambda z: day_start(spans[z][1] + dt.timedelta(days=1), z), zone_field
+        ),
     )
+
+
+def last_days(zone: str, days: int, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The last `days` site-local days of `zone` up to and including its today at `now`."""
+    today = local_today(zone, now)
+    return today - dt.timedelta(days=days - 1), today
 
 
 def _in_range(field: str) -> Q:
@@ -467,13 +482,48 @@ MOVEMENT_COLUMNS = (*PROGRAM_COLUMNS, "from", "to", *MOVEMENT_FIELDS)
 
 
 def census_movement(
-    *, user, date_from: dt.date, date_to: dt.date, site_id=None, level=None
+    *,
+    user,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    days: int | None = None,
+    now: dt.datetime | None = None,
+    site_id=None,
+    level=None,
 ) -> list[dict]:
-    """Per program, what moved during the site-local days `date_from`..`date_to`:
-    admissions, discharges (in all and by type), completed transfers in and
-    out, and the transfers out by direction. Two queries in all."""
+    """Per program, what moved during a range of site-local days: admissions,
+    discharges (in all and by type), completed transfers in and out, and the
+    transfers out by direction. Two queries in all (the time zones, then the
+    figures), whatever the number of programs, sites and zones.
+
+    The range is either `date_from`..`date_to` (the same days at every site), or
+    `days` (with `now`, default the current instant): the last `days` site-local
+    days up to and including today at each program's site, so that sites in
+    different time zones each count their own today. Each row's `from` and `to`
+    are its site's days."""
+    if days is not None:
+        if date_from is not None or date_to is not None:
+            raise ValueError("census_movement: give `days` or `date_from`/`date_to`, not both.")
+        if days < 1:
+            raise ValueError("census_movement: `days` must be 1 or more.")
+        now = resolve_now(now)
+    elif date_from is None or date_to is None:
+        raise ValueError("census_movement: give `days`, or both `date_from` and `date_to`.")
+
     programs = census_programs(user, site_id=site_id, level=level)
-    programs = _range_bounds(programs, _zones(programs), date_from, date_to, "site__time_zone")
+    zones = _zones(programs)
+    if days is not None:
+        spans = {zone: last_days(zone, days, now) for zone in zones}
+    else:
+        spans = {zone: (date_from, date_to) for zone in zones}
+
+    def span_of(zone: str) -> tuple[dt.date, dt.date]:
+        # A zone first seen by the second query (a site added in between) counts nothing.
+        if zone in spans:
+            return spans[zone]
+        return last_days(zone, days, now) if days is not None else (date_from, date_to)
+
+    programs = _zone_range_bounds(programs, spans, "site__time_zone")
     admissions = Placement.objects.filter(
         _in_range("started_at"), program_id=OuterRef("pk"), transfer_in__isnull=True
     )
@@ -511,10 +561,11 @@ def census_movement(
         ),
     }
     rows = sorted(programs.annotate(**counts).values(*PROGRAM_FIELDS, *counts), key=_order)
-    return [
-        {**_program_columns(r), "from": date_from, "to": date_to, **{k: r[k] for k in counts}}
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        first, last = span_of(r["site__time_zone"])
+        out.append({**_program_columns(r), "from": first, "to": last, **{k: r[k] for k in counts}})
+    return out
 
 
 # --- length of stay -----------------------------------------------------------------

@@ -114,7 +114,7 @@ class LevelTile(Fill):
         return len(self.programs) > 1
 
 
-# --- who may see which site ------------------------------------------------------
+# --- levels and site-local days ---------------------------------------------------
 
 
 def levels_of_care() -> dict[str, LevelOfCare]:
@@ -124,11 +124,6 @@ def levels_of_care() -> dict[str, LevelOfCare]:
 
 def site_today(site: Site, now: datetime) -> date:
     return census.local_today(site.time_zone, now)
-
-
-def period_range(today: date, period: str) -> tuple[date, date]:
-    """The site-local days of the movement panel: today, or the last 7 days."""
-    return today - timedelta(days=PERIOD_DAYS[period] - 1), today
 
 
 def trend_range(today: date) -> tuple[date, date]:
@@ -281,7 +276,28 @@ def movement_table(rows: Iterable[dict], key: str, labels: dict) -> list[Movemen
     return [*ordered, MovementRow(label="Total", figures=total)] if ordered else []
 
 
-# --- incoming transfers ----------------------------------------------------------
+@dataclass
+class MovementPeriod:
+    """Site-local days counted by the movement panel, and the sites that count them."""
+
+    date_from: date
+    date_to: date
+    sites: list[str]
+
+
+def movement_periods(rows: Iterable[dict], sites: list[Site]) -> list[MovementPeriod]:
+    """The days each site's `census_movement` rows cover (their `from` and `to`),
+    one entry per distinct range, in the order of `sites`: a single entry when
+    every site keeps the same calendar (one time zone), several when it is
+    already tomorrow at some of them."""
+    span = {row["site"]: (row["from"], row["to"]) for row in rows}
+    periods: dict[tuple[date, date], MovementPeriod] = {}
+    for site in sites:
+        if site.pk in span:
+            first, last = span[site.pk]
+            period = periods.setdefault((first, last), MovementPeriod(first, last, []))
+            period.sites.append(site.name)
+    return list(periods.values())
 
 
 def length_of_stay_rows(rows: Iterable[dict], levels: dict[str, LevelOfCare]) -> list[dict]:

@@ -99,32 +99,29 @@ def census_dashboard(request):
 
 def _site_panels(user, site, rows, levels, now, period) -> dict:
     today = panels.site_today(site, now)
-    date_from, date_to = panels.period_range(today, period)
     trend_from, trend_to = panels.trend_range(today)
     stay_from, stay_to = panels.stay_range(today)
     daily = census.census_daily(
         user=user, date_from=trend_from, date_to=trend_to, site_id=site.pk, now=now
     )
-    moves = census.census_movement(user=user, date_from=date_from, date_to=date_to, site_id=site.pk)
+    days = panels.PERIOD_DAYS[period]
+    moves = census.census_movement(user=user, days=days, now=now, site_id=site.pk)
     stays = census.length_of_stay(
         user=user, date_from=stay_from, date_to=stay_to, site_id=site.pk, by="level", now=now
     )
     units = {row["level"]: row["capacity_unit"] for row in rows}
     return {
-        "date_from": date_from,
-        "date_to": date_to,
         "tiles": panels.level_tiles(rows, levels),
         "trend": panels.trend(daily, levels, units) if daily else None,
         "movement": panels.movement_table(
             moves, "level", {code: level.name for code, level in levels.items()}
         ),
+        "movement_periods": panels.movement_periods(moves, [site]),
         "length_of_stay": panels.length_of_stay_rows(stays, levels),
         "csv": {
             "census": _csv_url("census", site=site.pk),
             "daily": _csv_url("census-daily", site=site.pk, **{"from": trend_from, "to": trend_to}),
-            "movement": _csv_url(
-                "census-movement", site=site.pk, **{"from": date_from, "to": date_to}
-            ),
+            "movement": _csv_url("census-movement", site=site.pk, days=days),
             "length_of_stay": _csv_url(
                 "census-length-of-stay",
                 site=site.pk,
@@ -136,29 +133,17 @@ def _site_panels(user, site, rows, levels, now, period) -> dict:
 
 
 def _network_panels(user, sites, rows, levels, now, period) -> dict:
-    # Each site counts its own calendar days ("today" at that site): the
-    # sites of one time zone share one call.
-    by_zone: dict[str, list] = {}
-    for site in sites:
-        by_zone.setdefault(site.time_zone, []).append(site)
-    moves = []
-    for zone_sites in by_zone.values():
-        date_from, date_to = panels.period_range(panels.site_today(zone_sites[0], now), period)
-        ids = {s.pk for s in zone_sites}
-        moves += [
-            row
-            for row in census.census_movement(user=user, date_from=date_from, date_to=date_to)
-            if row["site"] in ids
-        ]
-    date_from, date_to = panels.period_range(panels.site_today(sites[0], now), period)
+    # Each site counts its own calendar days ("today" at that site): one call
+    # for all of them, whatever their time zones, as ?days= asks the API.
+    days = panels.PERIOD_DAYS[period]
+    moves = census.census_movement(user=user, days=days, now=now)
     return {
-        "date_from": date_from,
-        "date_to": date_to,
         "network": panels.network_table(rows, sites, levels),
         "movement": panels.movement_table(moves, "site", {s.pk: s.name for s in sites}),
+        "movement_periods": panels.movement_periods(moves, sites),
         "csv": {
             "census": _csv_url("census"),
-            "movement": _csv_url("census-movement", **{"from": date_from, "to": date_to}),
+            "movement": _csv_url("census-movement", days=days),
         },
     }
 

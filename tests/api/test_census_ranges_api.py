@@ -261,6 +261,7 @@ def as_text(value) -> str:
     [
         (DAILY, {"from": "2026-11-16", "to": "2026-11-19"}),
         (MOVEMENT, {"from": "2026-11-10", "to": "2026-11-20"}),
+        (MOVEMENT, {"days": "7"}),
         (STAY, {"from": "2026-11-10", "to": "2026-11-20"}),
         (STAY, {"from": "2026-11-10", "to": "2026-11-20", "by": "level"}),
     ],
@@ -457,6 +458,7 @@ def _grow_network(network, users) -> None:
         (DAILY, {}),
         (MOVEMENT, {"from": "2026-11-10", "to": "2026-11-20"}),
         (MOVEMENT, {}),
+        (MOVEMENT, {"days": 7}),
         (STAY, {"from": "2026-11-10", "to": "2026-11-20"}),
         (STAY, {"by": "level"}),
     ],
@@ -480,3 +482,65 @@ def test_stored_days_cost_the_same_queries_for_a_short_and_a_long_range(api, net
     assert len(rows) == 16 * len(days(dt.date(2026, 8, 1), YESTERDAY))
     assert all(r["stored"] for r in rows)
     assert _queries(admin, DAILY, short) == _queries(admin, DAILY, long)
+
+
+# --- movement: each site's own last days -------------------------------------------
+
+
+@pytest.fixture
+def tokyo(story, network, users):
+    """A Tokyo site, where NOW is already Saturday 21 Nov, 12:00: a detox program with
+    an admission at 00:30 on 21 Nov Tokyo time (15:30 UTC on 20 Nov, 09:30 in Austin)
+    and one at 23:00 on 20 Nov Tokyo time (14:00 UTC on 20 Nov)."""
+    site = SiteFactory(code="tokyo", name="Tokyo", time_zone="Asia/Tokyo")
+    detox = ProgramFactory(site=site, level=LevelOfCare.objects.get(code="detox"), capacity=5)
+    for at in (utc(20, 14), dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.UTC)):
+        client = ClientFactory(registered_site=site)
+        episodes.episode_admit(
+            actor=users.admin, client=client, program=detox, admitted_at=at, now=at
+        )
+    return detox
+
+
+def test_days_counts_the_last_days_at_each_site(api, network, users, tokyo):
+    rows = get(api, users.admin, MOVEMENT, days=1).json()
+    # Austin's today is 20 Nov: C, this morning there; Tokyo's is 21 Nov: the 00:30 admission
+    austin, far = row_of(rows, network.austin_detox), row_of(rows, tokyo)
+    assert (austin["from"], austin["to"], austin["admissions"]) == (str(TODAY), str(TODAY), 1)
+    assert (far["from"], far["to"], far["admissions"]) == ("2026-11-21", "2026-11-21", 1)
+    # without a range, the same: today at each site (not UTC's 21 Nov for Austin)
+    assert get(api, users.admin, MOVEMENT).json() == rows
+
+    week = get(api, users.admin, MOVEMENT, days=7).json()
+    austin, far = row_of(week, network.austin_detox), row_of(week, tokyo)
+    # Austin 14-20 Nov: B (15 Nov) and C admitted, B discharged, A stepped down
+    assert (austin["from"], austin["to"]) == ("2026-11-14", str(TODAY))
+    assert (austin["admissions"], austin["discharges"], austin["step_downs"]) == (2, 1, 1)
+    assert (far["from"], far["to"], far["admissions"]) == ("2026-11-15", "2026-11-21", 2)
+
+
+def test_days_with_a_site_is_that_sites_last_days(api, network, users, story):
+    rows = get(api, users.austin, MOVEMENT, site=str(network.austin.pk), days=3).json()
+    assert {(r["from"], r["to"]) for r in rows} == {("2026-11-18", str(TODAY))}
+    detox = row_of(rows, network.austin_detox)
+    assert (detox["admissions"], detox["discharges"], detox["transfers_out"]) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"days": 0},
+        {"days": 367},
+        {"days": "a week"},
+        {"days": 7, "from": "2026-11-14"},
+        {"days": 7, "to": "2026-11-20"},
+        {"days": 7, "from": "2026-11-14", "to": "2026-11-20"},
+    ],
+)
+def test_a_bad_days_is_a_400_naming_days(api, network, users, clock, params):
+    assert_problem(get(api, users.austin, MOVEMENT, **params), 400, fields={"days"})
+
+
+def test_366_days_is_the_most_days(api, network, users, story):
+    rows = get(api, users.austin, MOVEMENT, site=str(network.austin.pk), days=366).json()
+    assert {(r["from"], r["to"]) for r in rows} == {("2025-11-20", str(TODAY))}

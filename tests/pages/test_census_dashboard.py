@@ -7,9 +7,12 @@ reserved by incoming transfers, the last 30 days, the day's movement and the
 length of stay; a user with several sites sees them side by side.
 """
 
+import csv
 import datetime as dt
+import io
 from collections import defaultdict
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -289,27 +292,100 @@ def test_every_csv_link_answers_csv_to_the_signed_in_user(session_as, network, u
             assert response["Content-Type"].startswith("text/csv"), link
 
 
-def test_the_page_costs_the_same_queries_for_few_and_many_programs(session_as, network, users):
+EXTRA_ZONES = ("Asia/Tokyo", "Europe/London", "America/New_York", "Australia/Sydney")
+
+
+@pytest.mark.parametrize("period", ["today", "7d"])
+def test_the_page_costs_the_same_queries_for_few_and_many_programs(
+    session_as, network, users, period
+):
     manager = session_as(users.manager)
     admin = session_as(users.admin)
 
     def queries(client, query=None):
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(URL, query or {}).status_code == 200
+            assert client.get(URL, {"period": period, **(query or {})}).status_code == 200
         return len(ctx.captured_queries)
 
+    queries(manager)  # the first request of a process also reads the content types once
+    # (every site of the network fixture keeps Central time: one time zone)
     austin, everything = queries(manager), queries(admin)
-    # given more programs at Austin, more sites, and clients in them
+    # given more programs at Austin, more sites in four more time zones, and clients in them
     for code in ("intervention", "php", "sober_living"):
         program = ProgramFactory(site=network.austin, level=level(code), capacity=5)
         placed_client(program, users.manager)
-    for n in range(4):
-        site = SiteFactory(code=f"extra{n}")
+    for n, zone in enumerate(EXTRA_ZONES):
+        site = SiteFactory(code=f"extra{n}", time_zone=zone)
         for code in ("residential", "iop"):
             placed_client(ProgramFactory(site=site, level=level(code)), users.admin)
 
     assert queries(manager) == austin
     assert queries(admin) == everything
+    assert queries(admin, {"site": str(network.austin.pk)}) == queries(
+        admin, {"site": str(site.pk)}
+    )
+
+
+def test_the_movement_csv_of_all_sites_says_what_the_page_says_in_two_time_zones(
+    session_as, network, users, monkeypatch
+):
+    # given a fixed instant, 17:00 UTC: 11:00 or 12:00 in Austin, already 02:00 the next
+    # day in Tokyo
+    real = timezone.now()
+    now = real.replace(hour=17, minute=0, second=0, microsecond=0)
+    if now > real:
+        now -= dt.timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    austin_today = now.astimezone(ZoneInfo("America/Chicago")).date()
+    tokyo_today = now.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    assert tokyo_today == austin_today + dt.timedelta(days=1)
+    # and a manager of Austin who also coordinates Tokyo, where a client was admitted at
+    # 00:30 today Tokyo time (a date that is still tomorrow in Austin), and one at 23:00
+    # the day before yesterday, Tokyo time
+    tokyo = SiteFactory(code="tokyo", name="Tokyo", time_zone="Asia/Tokyo")
+    role_grant(user=users.manager, role=Role.CARE_COORDINATOR, site=tokyo)
+    tokyo_detox = ProgramFactory(site=tokyo, level=level("detox"), capacity=5)
+    midnight = dt.datetime.combine(tokyo_today, dt.time(0), tzinfo=ZoneInfo("Asia/Tokyo"))
+    placed_client(tokyo_detox, users.manager, started_at=midnight + dt.timedelta(minutes=30))
+    placed_client(tokyo_detox, users.manager, started_at=midnight - dt.timedelta(hours=25))
+    # and an admission at Austin this morning
+    placed_client(network.austin_detox, users.manager, started_at=now - dt.timedelta(hours=1))
+    manager = session_as(users.manager)
+
+    for period, tokyo_admissions in (("today", "1"), ("7d", "2")):
+        # when the manager opens all their sites
+        page = parse(manager.get(URL, {"period": period}).content)
+        table = page.find("table", class_="data movement")
+        shown = {tr.find("th").text(): tr.figures() for tr in table.find("tbody").find_all("tr")}
+        # then each site counts its own days
+        assert shown["Tokyo"]["admissions"] == tokyo_admissions
+        assert shown["Austin"]["admissions"] == "1"
+        note = page.find("p", class_="period-note").text()
+        assert note.startswith("Today at each site" if period == "today" else "The last 7 days")
+        assert "(Tokyo)" in note and "(Austin)" in note
+        # and the movement CSV link answers the same figures, site by site
+        link = next(
+            a.attrs["href"]
+            for a in page.find_all("a", class_="csv")
+            if "movement" in a.attrs["href"]
+        )
+        assert f"days={1 if period == 'today' else 7}" in link
+        response = manager.get(link)
+        assert response.status_code == 200
+        from_csv = defaultdict(lambda: defaultdict(int))
+        spans = {}
+        for row in csv.DictReader(io.StringIO(response.content.decode())):
+            spans[row["site_name"]] = (row["from"], row["to"])
+            for figure in shown["Total"]:
+                from_csv[row["site_name"]][figure] += int(row[figure])
+        for site_name in ("Austin", "Tokyo"):
+            assert {k: str(v) for k, v in from_csv[site_name].items()} == shown[site_name]
+        days = 1 if period == "today" else 7
+        assert spans["Tokyo"] == (
+            str(tokyo_today - dt.timedelta(days=days - 1)),
+            str(tokyo_today),
+        )
+        assert spans["Austin"][1] == str(austin_today)
 
 
 # --- signing in ------------------------------------------------------------------------

@@ -398,3 +398,76 @@ def test_a_run_while_another_records_does_nothing_unless_it_waits(network):
         thread.join(10)
     # and once the other run is over, one that waits records
     assert census_snapshot_fill(now=NOW, wait=True) > 0
+
+
+# --- movement over each site's own last days ----------------------------------------
+
+
+def test_days_counts_each_sites_own_today_in_one_query(network, users, history):
+    # given, at NOW (Tuesday 3 Nov 12:00 in Austin, already Wednesday 4 Nov 03:00 in Tokyo):
+    # - Austin detox: an admission on Monday 2 Nov 23:00 (Austin's yesterday) and one
+    #   on Tuesday 3 Nov 08:00 (Austin's today), besides S's discharge at 00:00 today;
+    # - Tokyo detox: an admission on Tuesday 3 Nov 22:00 Tokyo time (Tokyo's yesterday,
+    #   though 07:00 today in Austin) and one on Wednesday 4 Nov 00:30 Tokyo time
+    #   (Tokyo's today; 09:30 on Tuesday in Austin).
+    def admit(program, at):
+        client = ClientFactory(registered_site=program.site)
+        episodes.episode_admit(
+            actor=users.admin, client=client, program=program, admitted_at=at, now=at
+        )
+
+    def tokyo(day, hour, minute=0):
+        return dt.datetime(2026, 11, day, hour, minute, tzinfo=TOKYO)
+
+    admit(network.austin_detox, chi(11, 2, 23))
+    admit(network.austin_detox, chi(11, 3, 8))
+    admit(history.tokyo_detox, tokyo(3, 22))
+    admit(history.tokyo_detox, tokyo(4, 0, 30))
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when the movement of the last day at each site is read
+    with CaptureQueriesContext(connection) as ctx:
+        today = census_movement(user=users.admin, days=1, now=NOW)
+    assert len(ctx.captured_queries) == 2  # the time zones, then every figure
+
+    # then Austin counts its Tuesday, Tokyo its Wednesday, and each row says so
+    austin, far = _row(today, network.austin_detox), _row(today, history.tokyo_detox)
+    assert (austin["from"], austin["to"]) == (D(2026, 11, 3), D(2026, 11, 3))
+    assert (far["from"], far["to"]) == (D(2026, 11, 4), D(2026, 11, 4))
+    assert (austin["admissions"], austin["discharges"]) == (1, 1)  # 08:00; S at 00:00
+    assert (far["admissions"], far["discharges"]) == (1, 0)  # 00:30 only
+    assert {(r["from"], r["to"]) for r in today if r["site"] == network.houston.pk} == {
+        (D(2026, 11, 3), D(2026, 11, 3))
+    }
+    # and it is what a fixed range of that site's days answers
+    tokyo_day = census_movement(user=users.admin, date_from=D(2026, 11, 4), date_to=D(2026, 11, 4))
+    assert _row(tokyo_day, history.tokyo_detox) == far
+    # (a fixed Tuesday would count the Tokyo admission of 22:00 instead)
+    tuesday = census_movement(user=users.admin, date_from=D(2026, 11, 3), date_to=D(2026, 11, 3))
+    assert _row(tuesday, history.tokyo_detox)["admissions"] == 1
+    assert _row(tuesday, history.tokyo_detox)["from"] == D(2026, 11, 3)
+
+    # two days: Austin 2-3 Nov (both admissions; the lateral move of W and the
+    # step-down of Q arrived on 2 Nov), Tokyo 3-4 Nov (both admissions)
+    two = census_movement(user=users.admin, days=2, now=NOW)
+    austin, far = _row(two, network.austin_detox), _row(two, history.tokyo_detox)
+    assert (austin["from"], austin["to"], austin["admissions"]) == (
+        D(2026, 11, 2),
+        D(2026, 11, 3),
+        2,
+    )
+    assert (austin["transfers_in"], austin["transfers_out"]) == (1, 1)
+    assert (far["from"], far["to"], far["admissions"]) == (D(2026, 11, 3), D(2026, 11, 4), 2)
+
+
+def test_movement_takes_days_or_a_range_not_both(network, users):
+    with pytest.raises(ValueError):
+        census_movement(user=users.admin, days=1, date_from=D(2026, 11, 3), now=NOW)
+    with pytest.raises(ValueError):
+        census_movement(user=users.admin, date_from=D(2026, 11, 3))
+    with pytest.raises(ValueError):
+        census_movement(user=users.admin)
+    with pytest.raises(ValueError):
+        census_movement(user=users.admin, days=0, now=NOW)

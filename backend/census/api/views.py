@@ -272,8 +272,25 @@ class CensusDailyView(CensusBaseView):
         return self.answer_range(request, census.census_daily)
 
 
+DAYS = OpenApiParameter(
+    "days",
+    {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+    description=(
+        f"1 to {MAX_DAYS}: the last `days` site-local days up to and including today at each "
+        "program's site (`days=1`: today at each site). Instead of `from`/`to`."
+    ),
+)
+
+
 class MovementQuery(RangeQuery):
-    pass
+    """`from`/`to` (the same days at every site), or `days` (each site's own last days)."""
+
+    days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DAYS)
+
+    def validate(self, attrs):
+        if "days" in attrs and ("date_from" in attrs or "date_to" in attrs):
+            raise serializers.ValidationError({"days": "Give either `days` or `from`/`to`."})
+        return super().validate(attrs)
 
 
 class CensusMovementView(CensusBaseView):
@@ -283,8 +300,14 @@ class CensusMovementView(CensusBaseView):
 
     @extend_schema(
         summary="Admissions, discharges and transfers per program over site-local days",
-        description="`to` defaults to today, `from` to `to` (today's movement).",
-        parameters=[SITE, LEVEL, FROM, TO, FORMAT],
+        description=(
+            "The range is `from`..`to` (the same days at every site) or `days` (each site's "
+            "last `days` days up to its own today), not both. With neither, `days=1`: today "
+            "at each program's site. With `from` alone, `to` is today (at the named site, or "
+            "at the caller's sites when they keep one time zone, else UTC); with `to` alone, "
+            "`from` is `to`. Each row's `from` and `to` are the days counted at its site."
+        ),
+        parameters=[SITE, LEVEL, FROM, TO, DAYS, FORMAT],
         responses={200: MovementRowSerializer(many=True), **problem_responses(400, 404)},
         examples=[
             OpenApiExample(
@@ -312,7 +335,23 @@ class CensusMovementView(CensusBaseView):
         ],
     )
     def get(self, request):
-        return self.answer_range(request, census.census_movement)
+        q = self.query(request)
+        if "days" in q:
+            span = {"days": q["days"], "now": timezone.now()}
+        else:
+            span = {"date_from": q["date_from"], "date_to": q["date_to"]}
+        rows = census.census_movement(
+            user=request.user, site_id=q.get("site"), level=q.get("level"), **span
+        )
+        return Response(rows)
+
+    def _default_range(self, values: dict) -> None:
+        if "days" in values:
+            return
+        if "date_from" not in values and "date_to" not in values:
+            values["days"] = 1  # today at each program's site
+            return
+        super()._default_range(values)
 
 
 class StayQuery(RangeQuery):
