@@ -27,6 +27,7 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    DateField,
     DateTimeField,
     DurationField,
     Exists,
@@ -36,11 +37,12 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 
 from backend.care.models import (
     ACTIVE_TRANSFER_STATUSES,
@@ -58,9 +60,6 @@ from services.clock import resolve_now
 from services.locks import job_lock
 
 ENDED = (TransferStatus.COMPLETED, TransferStatus.DECLINED, TransferStatus.CANCELLED)
-# Days computed per query when stored figures are missing (two subqueries a day).
-DAYS_PER_QUERY = 31
-JUST_BEFORE = dt.timedelta(microseconds=1)  # the resolution of stored instants
 
 
 # --- who may read what -------------------------------------------------------------
@@ -265,39 +264,108 @@ def census_at(*, user, at: dt.datetime | None = None, site_id=None, level=None) 
 # --- midnight census, day by day ----------------------------------------------------
 
 
+def _local_day(field: str, zones: Iterable[str], zone_field: str) -> Case:
+    """The site-local calendar day of the instant `field`, in the zone of the row's site."""
+    return Case(
+        *[
+            When(**{zone_field: zone}, then=TruncDate(field, tzinfo=ZoneInfo(zone)))
+            for zone in sorted(set(zones))
+        ],
+        output_field=DateField(),
+    )
+
+
+def _day_counts(qs: QuerySet, group: str, day: Expression) -> list[dict]:
+    return list(qs.annotate(day=day).values(group, "day").annotate(n=Count("pk")).order_by())
+
+
 def _compute_days(
     program_rows: list[dict], days: list[dt.date], progress: Callable[[str], None] | None = None
 ) -> dict[tuple, tuple[int, int]]:
     """Midnight census of `days` for the programs of `program_rows`, computed from
-    the history: {(program id, day): (occupied, reserved)}. One query per
-    DAYS_PER_QUERY days, whatever the number of programs and sites."""
+    the history: {(program id, day): (occupied, reserved)}.
+
+    A stay counts on day D when it began before the end of D and had not ended
+    by then, that is when its first local day <= D < its last local day. So
+    the census of each day is the number of stays begun by then less those
+    ended by then, among the stays that overlap the days asked for. Four grouped
+    queries count them per program and local day (stays begun and ended, holds
+    begun and ended), whatever the number of days, programs and sites; the
+    running sums over the days are then added up here."""
     if not program_rows or not days:
         return {}
+    first, last = days[0], days[-1]
     zones = {r["site__time_zone"] for r in program_rows}
     ids = [r["id"] for r in program_rows]
-    out = {}
-    for start in range(0, len(days), DAYS_PER_QUERY):
-        chunk = days[start : start + DAYS_PER_QUERY]
-        annotations, columns = {}, []
-        for n, day in enumerate(chunk):
-            # The last instant of `day` at the program's site.
-            annotations[f"m{n}"] = _per_zone(
-                zones,
-                lambda zone, day=day: day_start(day + dt.timedelta(days=1), zone) - JUST_BEFORE,
-                "site__time_zone",
-            )
-        programs = Program.objects.filter(pk__in=ids).alias(**annotations)
-        for n in range(len(chunk)):
-            counts = _census_counts(OuterRef(f"m{n}"))
-            programs = programs.annotate(
-                **{f"o{n}": counts["occupied"], f"r{n}": counts["reserved"]}
-            )
-            columns += [f"o{n}", f"r{n}"]
-        for row in programs.values("id", *columns):
-            for n, day in enumerate(chunk):
-                out[(row["id"], day)] = (row[f"o{n}"], row[f"r{n}"])
-        if progress:
-            progress(f"computed {chunk[0]} to {chunk[-1]} ({start + len(chunk)}/{len(days)} days)")
+    # lo: the end of the first day; hi: the end of the last day (at each site).
+    after_first, after_last = first + dt.timedelta(days=1), last + dt.timedelta(days=1)
+
+    def bounds(qs: QuerySet, zone_field: str) -> QuerySet:
+        return qs.alias(
+            lo=_per_zone(zones, lambda z: day_start(after_first, z), zone_field),
+            hi=_per_zone(zones, lambda z: day_start(after_last, z), zone_field),
+        )
+
+    zone_of_stay = "program__site__time_zone"
+    stays = bounds(Placement.objects.filter(program_id__in=ids), zone_of_stay).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=F("lo")), started_at__lt=F("hi")
+    )
+    began = _day_counts(stays, "program_id", _local_day("started_at", zones, zone_of_stay))
+    ended = _day_counts(
+        stays.filter(ended_at__lt=F("hi")),
+        "program_id",
+        _local_day("ended_at", zones, zone_of_stay),
+    )
+
+    # A hold: from the approval to the end of the transfer or, if earlier, the
+    # client's arrival (an arrival entered late), as in `census_at`.
+    zone_of_hold = "to_program__site__time_zone"
+    approved_at = TransferEvent.objects.filter(
+        transfer_id=OuterRef("pk"), to_status=TransferStatus.APPROVED
+    ).order_by("at")
+    ended_at = TransferEvent.objects.filter(
+        transfer_id=OuterRef("pk"), to_status__in=ENDED
+    ).order_by("at")
+    holds = (
+        bounds(Transfer.objects.filter(to_program_id__in=ids), zone_of_hold)
+        .filter(requested_at__lt=F("hi"))
+        .exclude(status__in=ENDED, updated_at__lt=F("lo"))
+        .alias(
+            held_from=Subquery(approved_at.values("at")[:1]),
+            held_to=Coalesce("to_placement__started_at", Subquery(ended_at.values("at")[:1])),
+        )
+        .filter(held_from__isnull=False, held_from__lt=F("hi"))
+        .filter(Q(held_to__isnull=True) | Q(held_to__gte=F("lo")))
+    )
+    held = _day_counts(holds, "to_program_id", _local_day("held_from", zones, zone_of_hold))
+    released = _day_counts(
+        holds.filter(held_to__lt=F("hi")),
+        "to_program_id",
+        _local_day("held_to", zones, zone_of_hold),
+    )
+
+    # Running sums: a count begun before the first day starts on it.
+    delta: dict[tuple, list[int]] = {}
+    for rows, column, sign, key in (
+        (began, 0, 1, "program_id"),
+        (ended, 0, -1, "program_id"),
+        (held, 1, 1, "to_program_id"),
+        (released, 1, -1, "to_program_id"),
+    ):
+        for row in rows:
+            day = max(row["day"], first)
+            delta.setdefault((row[key], day), [0, 0])[column] += sign * row["n"]
+    wanted, out = set(days), {}
+    for pid in ids:
+        running = [0, 0]
+        for day in _days(first, last):
+            change = delta.get((pid, day))
+            if change:
+                running = [running[0] + change[0], running[1] + change[1]]
+            if day in wanted:
+                out[(pid, day)] = (running[0], running[1])
+    if progress:
+        progress(f"computed {first} to {last} ({len(days)} days)")
     return out
 
 
