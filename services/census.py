@@ -531,8 +531,9 @@ def last_days(zone: str, days: int, now: dt.datetime) -> tuple[dt.date, dt.date]
     return today - dt.timedelta(days=days - 1), today
 
 
-def _in_range(field: str) -> Q:
-    return Q(**{f"{field}__gte": OuterRef("range_start"), f"{field}__lt": OuterRef("range_end")})
+def _in_span(field: str) -> Q:
+    """`field` within the row's own range (aliases of `_zone_range_bounds`)."""
+    return Q(**{f"{field}__gte": F("range_start"), f"{field}__lt": F("range_end")})
 
 
 MOVEMENT_FIELDS = (
@@ -561,8 +562,9 @@ def census_movement(
 ) -> list[dict]:
     """Per program, what moved during a range of site-local days: admissions,
     discharges (in all and by type), completed transfers in and out, and the
-    transfers out by direction. Two queries in all (the time zones, then the
-    figures), whatever the number of programs, sites and zones.
+    transfers out by direction. Five queries in all (the time zones, the
+    programs, then three grouped counts: stays begun, stays ended by discharge,
+    transfers out), whatever the number of programs, sites and zones.
 
     The range is either `date_from`..`date_to` (the same days at every site), or
     `days` (with `now`, default the current instant): the last `days` site-local
@@ -591,48 +593,72 @@ def census_movement(
             return spans[zone]
         return last_days(zone, days, now) if days is not None else (date_from, date_to)
 
-    programs = _zone_range_bounds(programs, spans, "site__time_zone")
-    admissions = Placement.objects.filter(
-        _in_range("started_at"), program_id=OuterRef("pk"), transfer_in__isnull=True
+    program_rows = sorted(programs.values(*PROGRAM_FIELDS), key=_order)
+    ids = [r["id"] for r in program_rows]
+    in_range = {"started": _in_span("started_at"), "ended": _in_span("ended_at")}
+    # Stays begun in the range: an admission, or the arrival of a transfer
+    # (completed transfers are exactly the placements opened by one).
+    begun = _zone_range_bounds(
+        Placement.objects.filter(program_id__in=ids), spans, "program__site__time_zone"
+    ).filter(in_range["started"])
+    # Episodes discharged in the range, at the program of their last stay.
+    discharged = (
+        _zone_range_bounds(
+            Placement.objects.filter(program_id__in=ids), spans, "program__site__time_zone"
+        )
+        .filter(in_range["ended"])
+        .filter(episode__discharged_at=F("ended_at"))
     )
-    discharges = Placement.objects.filter(
-        _in_range("ended_at"), program_id=OuterRef("pk"), episode__discharged_at=F("ended_at")
-    )
-    arrived = Transfer.objects.filter(_in_range("to_placement__started_at"), status="completed")
-    moved_out = arrived.filter(from_program_id=OuterRef("pk"))
+    # Completed transfers out: the old stay ends at the arrival, in the sending site's days.
+    moved = _zone_range_bounds(
+        Transfer.objects.filter(from_program_id__in=ids, status=TransferStatus.COMPLETED),
+        spans,
+        "from_program__site__time_zone",
+    ).filter(_in_span("from_placement__ended_at"))
     same_level = Q(to_program__level_id=F("from_program__level_id"))
     same_site = Q(to_program__site_id=F("from_program__site_id"))
-    counts = {
-        "admissions": count_subquery(admissions, "program_id"),
-        "discharges": count_subquery(discharges, "program_id"),
-        **{
-            f"discharges_{t}": count_subquery(
-                discharges.filter(episode__discharge_type=t), "program_id"
-            )
-            for t in DischargeType.values
-        },
-        "transfers_in": count_subquery(
-            arrived.filter(to_program_id=OuterRef("pk")), "to_program_id"
+    figures: dict = {pid: dict.fromkeys(MOVEMENT_FIELDS, 0) for pid in ids}
+    for grouped, key in (
+        (
+            begun.values("program_id").annotate(
+                admissions=Count("pk", filter=Q(transfer_in__isnull=True)),
+                transfers_in=Count("pk", filter=Q(transfer_in__isnull=False)),
+            ),
+            "program_id",
         ),
-        "transfers_out": count_subquery(moved_out, "from_program_id"),
-        "step_downs": count_subquery(
-            moved_out.filter(to_program__level__intensity__lt=F("from_program__level__intensity")),
+        (
+            discharged.values("program_id").annotate(
+                discharges=Count("pk"),
+                **{
+                    f"discharges_{t}": Count("pk", filter=Q(episode__discharge_type=t))
+                    for t in DischargeType.values
+                },
+            ),
+            "program_id",
+        ),
+        (
+            moved.values("from_program_id").annotate(
+                transfers_out=Count("pk"),
+                step_downs=Count(
+                    "pk",
+                    filter=Q(to_program__level__intensity__lt=F("from_program__level__intensity")),
+                ),
+                step_ups=Count(
+                    "pk",
+                    filter=Q(to_program__level__intensity__gt=F("from_program__level__intensity")),
+                ),
+                lateral=Count("pk", filter=same_level & same_site),
+                site_changes=Count("pk", filter=same_level & ~same_site),
+            ),
             "from_program_id",
         ),
-        "step_ups": count_subquery(
-            moved_out.filter(to_program__level__intensity__gt=F("from_program__level__intensity")),
-            "from_program_id",
-        ),
-        "lateral": count_subquery(moved_out.filter(same_level, same_site), "from_program_id"),
-        "site_changes": count_subquery(
-            moved_out.filter(same_level).exclude(same_site), "from_program_id"
-        ),
-    }
-    rows = sorted(programs.annotate(**counts).values(*PROGRAM_FIELDS, *counts), key=_order)
+    ):
+        for row in grouped.order_by():
+            figures[row.pop(key)].update(row)
     out = []
-    for r in rows:
+    for r in program_rows:
         first, last = span_of(r["site__time_zone"])
-        out.append({**_program_columns(r), "from": first, "to": last, **{k: r[k] for k in counts}})
+        out.append({**_program_columns(r), "from": first, "to": last, **figures[r["id"]]})
     return out
 
 

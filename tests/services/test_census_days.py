@@ -403,7 +403,7 @@ def test_a_run_while_another_records_does_nothing_unless_it_waits(network):
 # --- movement over each site's own last days ----------------------------------------
 
 
-def test_days_counts_each_sites_own_today_in_one_query(network, users, history):
+def test_days_counts_each_sites_own_today_in_the_same_queries(network, users, history):
     # given, at NOW (Tuesday 3 Nov 12:00 in Austin, already Wednesday 4 Nov 03:00 in Tokyo):
     # - Austin detox: an admission on Monday 2 Nov 23:00 (Austin's yesterday) and one
     #   on Tuesday 3 Nov 08:00 (Austin's today), besides S's discharge at 00:00 today;
@@ -430,7 +430,8 @@ def test_days_counts_each_sites_own_today_in_one_query(network, users, history):
     # when the movement of the last day at each site is read
     with CaptureQueriesContext(connection) as ctx:
         today = census_movement(user=users.admin, days=1, now=NOW)
-    assert len(ctx.captured_queries) == 2  # the time zones, then every figure
+    # the time zones, the programs, then three grouped counts, whatever the zones
+    assert len(ctx.captured_queries) == 5
 
     # then Austin counts its Tuesday, Tokyo its Wednesday, and each row says so
     austin, far = _row(today, network.austin_detox), _row(today, history.tokyo_detox)
