@@ -139,11 +139,23 @@ class Placement(models.Model):
             ),
         ]
         indexes = [
-            # Current census: the open placements of a program.
+            # Current census: the open placements of a program, counted from
+            # the index alone (with `id`), without reading the table's pages.
+            # Extra key columns rather than INCLUDE, which SQLite lacks.
             models.Index(
-                fields=["program"], condition=Q(ended_at__isnull=True), name="placement_open_prog"
+                fields=["program", "id"],
+                condition=Q(ended_at__isnull=True),
+                name="placement_open_prog",
             ),
-            models.Index(fields=["program", "started_at"], name="placement_prog_start"),
+            # Census at a past instant (started by then, not ended by then) and
+            # admissions over a range: `ended_at` and `id` let it answer from
+            # the index alone (bench/census.py).
+            models.Index(
+                fields=["program", "started_at", "ended_at", "id"],
+                name="placement_prog_start",
+            ),
+            # Discharges and moves out of a program over a range of days.
+            models.Index(fields=["program", "ended_at"], name="placement_prog_end"),
         ]
 
     def __str__(self) -> str:
@@ -232,6 +244,14 @@ class Transfer(models.Model):
                 fields=["to_program"],
                 condition=Q(status=TransferStatus.APPROVED),
                 name="transfer_approved_to_prog",
+            ),
+            # Reserved at a past instant: the transfers into a program requested
+            # by then, not ended by then (status, updated_at) and not arrived by
+            # then (to_placement), found from the index alone (with `id`) before
+            # the event lookups (bench/census.py).
+            models.Index(
+                fields=["to_program", "requested_at", "updated_at", "status", "id", "to_placement"],
+                name="transfer_to_prog_requested",
             ),
         ]
 
