@@ -123,6 +123,13 @@ def local_today(zone: str, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(zone)).date()
 
 
+def reference_zone(zones: Iterable[str]) -> str:
+    """The zone whose "today" a question without dates means: that of the sites
+    asked about when they all keep one time zone, else UTC."""
+    zones = set(zones)
+    return zones.pop() if len(zones) == 1 else "UTC"
+
+
 def _per_zone(zones: Iterable[str], instant: Callable[[str], dt.datetime], field: str) -> Case:
     """A CASE giving, for each row, `instant(zone)` for the zone of the row's site."""
     return Case(

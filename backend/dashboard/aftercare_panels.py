@@ -13,7 +13,6 @@ itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from backend.network.models import LevelOfCare
 from services.aftercare_metrics import (
@@ -69,10 +68,6 @@ RECOVERY = tuple(
 MEASURES = (*FOLLOW_UP, *READMISSION, *REACH, *RECOVERY)
 
 
-def period_range(today: date, period: str) -> tuple[date, date]:
-    return today - timedelta(days=PERIOD_DAYS[period] - 1), today
-
-
 @dataclass
 class Ratio:
     """A numerator over a denominator (one row's, or several added up), with
@@ -101,7 +96,6 @@ class Line:
     levels, or of the network's sites)."""
 
     label: str
-    site_id: object = None
     level: str = ""
     total: str = ""  # "", "site" or "network"
     courses: int = 0
@@ -168,13 +162,11 @@ def tables(rows: list[dict], levels: dict[str, LevelOfCare]) -> dict[str, Table]
     network = Line(label="All sites", total="network")
     for row in rows:
         if row["site"] not in by_site:
-            total = Line(label="All levels", site_id=row["site"], total="site")
+            total = Line(label="All levels", total="site")
             by_site[row["site"]] = (row["site_name"], [], total)
         _, lines, total = by_site[row["site"]]
         level = levels.get(row["level"])
-        line = Line(
-            label=level.name if level else row["level"], site_id=row["site"], level=row["level"]
-        )
+        line = Line(label=level.name if level else row["level"], level=row["level"])
         for summed in (line, total, network):
             summed.add(row)
         lines.append(line)

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from backend.care.models import DischargeType
 from backend.dashboard.svg import TrendChart, trend_chart
 from backend.network.models import LevelOfCare, Site
-from services import census
 
 # A tile, a cell or a bar turns amber from this share of capacity occupied,
 # and red once occupied plus reserved exceeds capacity (the census's
@@ -78,10 +77,6 @@ class Fill:
         return round(100 * self.occupied / self.capacity, 1) if self.capacity else None
 
     @property
-    def over_capacity(self) -> bool:
-        return self.occupied + self.reserved > self.capacity
-
-    @property
     def state(self) -> str:
         return fill_state(occupied=self.occupied, reserved=self.reserved, capacity=self.capacity)
 
@@ -122,17 +117,9 @@ def levels_of_care() -> dict[str, LevelOfCare]:
     return {level.code: level for level in LevelOfCare.objects.order_by("position")}
 
 
-def site_today(site: Site, now: datetime) -> date:
-    return census.local_today(site.time_zone, now)
-
-
 def trend_range(today: date) -> tuple[date, date]:
     """The last TREND_DAYS days that have ended: yesterday and the days before."""
     return today - timedelta(days=TREND_DAYS), today - timedelta(days=1)
-
-
-def stay_range(today: date) -> tuple[date, date]:
-    return today - timedelta(days=STAY_DAYS - 1), today
 
 
 # --- the census now --------------------------------------------------------------

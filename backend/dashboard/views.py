@@ -98,9 +98,9 @@ def census_dashboard(request):
 
 
 def _site_panels(user, site, rows, levels, now, period) -> dict:
-    today = panels.site_today(site, now)
+    today = census.local_today(site.time_zone, now)
     trend_from, trend_to = panels.trend_range(today)
-    stay_from, stay_to = panels.stay_range(today)
+    stay_from, stay_to = census.last_days(site.time_zone, panels.STAY_DAYS, now)
     daily = census.census_daily(
         user=user, date_from=trend_from, date_to=trend_to, site_id=site.pk, now=now
     )
@@ -167,9 +167,8 @@ def aftercare_dashboard(request):
     now = timezone.now()
     # "Today" as the API reckons it: at the site, or at the user's sites when
     # they keep one time zone, else in UTC.
-    zones = {s.time_zone for s in ([site] if site else sites)}
-    zone_name = zones.pop() if len(zones) == 1 else "UTC"
-    date_from, date_to = aftercare_panels.period_range(census.local_today(zone_name, now), period)
+    zone = census.reference_zone(s.time_zone for s in ([site] if site else sites))
+    date_from, date_to = census.last_days(zone, aftercare_panels.PERIOD_DAYS[period], now)
     site_id = site.pk if site else None
     rows = aftercare_metrics.aftercare_metrics(
         user=user, date_from=date_from, date_to=date_to, site_id=site_id, now=now
@@ -180,7 +179,7 @@ def aftercare_dashboard(request):
         "period": period,
         "periods": aftercare_panels.PERIODS,
         "now": now,
-        "zone_name": zone_name,
+        "zone_name": zone,
         "date_from": date_from,
         "date_to": date_to,
         "courses": sum(row["courses"] for row in rows),

@@ -53,6 +53,20 @@ DAY = dt.timedelta(days=1)
 DEFAULT_MILESTONES = ["48h", "7d", "30d", "60d", "90d", "180d", "365d"]
 
 
+def refer(follow_up, program, *, actor, now=NOW, **options):
+    """Complete `follow_up`: reached, relapsed, needing readmission to `program`."""
+    return aftercare.follow_up_complete(
+        actor=actor,
+        follow_up=follow_up,
+        reached=True,
+        self_reported_status="relapsed",
+        needs_readmission=True,
+        refer_to_program=program,
+        now=now,
+        **options,
+    )
+
+
 def _level(code):
     return LevelOfCare.objects.get(code=code)
 
@@ -554,15 +568,11 @@ def test_needs_readmission_refers_a_discharged_client_and_the_admission_links_it
     due_follow_up, network, users
 ):
     # when the coordinator records that the client needs to come back, to Austin detox
-    aftercare.follow_up_complete(
+    refer(
+        due_follow_up,
+        network.austin_detox,
         actor=users.alumni,
-        follow_up=due_follow_up,
-        reached=True,
-        self_reported_status="relapsed",
-        needs_readmission=True,
-        refer_to_program=network.austin_detox,
         referral_notes="Using daily again; wants detox.",
-        now=NOW,
     )
 
     # then an open referral waits for the receiving team
@@ -594,15 +604,7 @@ def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
     due_follow_up, network, users
 ):
     # given an Austin client referred to Houston residential, which never saw them
-    aftercare.follow_up_complete(
-        actor=users.alumni,
-        follow_up=due_follow_up,
-        reached=True,
-        self_reported_status="relapsed",
-        needs_readmission=True,
-        refer_to_program=network.houston_residential,
-        now=NOW,
-    )
+    refer(due_follow_up, network.houston_residential, actor=users.alumni)
     referral = Referral.objects.get(client=due_follow_up.client)
     # (the referral lets Houston read the record of the client it is asked to admit)
     assert clients_visible_to(users.houston).filter(pk=referral.client_id).exists()
@@ -632,27 +634,11 @@ def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
 
 
 def test_a_second_open_referral_is_refused(due_follow_up, network, users):
-    aftercare.follow_up_complete(
-        actor=users.alumni,
-        follow_up=due_follow_up,
-        reached=True,
-        self_reported_status="relapsed",
-        needs_readmission=True,
-        refer_to_program=network.austin_detox,
-        now=NOW,
-    )
+    refer(due_follow_up, network.austin_detox, actor=users.alumni)
     missed = FollowUp.objects.get(episode=due_follow_up.episode, milestone="48h")
 
     with pytest.raises(ReferralAlreadyOpen) as refused:
-        aftercare.follow_up_complete(
-            actor=users.alumni,
-            follow_up=missed,
-            reached=True,
-            self_reported_status="relapsed",
-            needs_readmission=True,
-            refer_to_program=network.austin_residential,
-            now=NOW,
-        )
+        refer(missed, network.austin_residential, actor=users.alumni)
     assert refused.value.field == "refer_to_program"
     missed.refresh_from_db()
     assert missed.status == FollowUpStatus.MISSED  # nothing was written
@@ -660,15 +646,7 @@ def test_a_second_open_referral_is_refused(due_follow_up, network, users):
 
 def test_a_referral_goes_to_a_treatment_program(due_follow_up, network, users):
     with pytest.raises(InvalidInput, match=MSG_REFER_TO_TREATMENT):
-        aftercare.follow_up_complete(
-            actor=users.alumni,
-            follow_up=due_follow_up,
-            reached=True,
-            self_reported_status="relapsed",
-            needs_readmission=True,
-            refer_to_program=network.austin_alumni,
-            now=NOW,
-        )
+        refer(due_follow_up, network.austin_alumni, actor=users.alumni)
 
 
 def test_a_client_in_alumni_is_referred_by_a_step_up_transfer(network, users, step_down):
@@ -678,15 +656,7 @@ def test_a_client_in_alumni_is_referred_by_a_step_up_transfer(network, users, st
     seven = FollowUp.objects.get(episode=moved.episode, milestone="7d")
 
     # when the alumni coordinator refers them to Austin residential
-    aftercare.follow_up_complete(
-        actor=users.alumni,
-        follow_up=seven,
-        reached=True,
-        self_reported_status="relapsed",
-        needs_readmission=True,
-        refer_to_program=network.austin_residential,
-        now=NOW,
-    )
+    refer(seven, network.austin_residential, actor=users.alumni)
 
     # then the referral moves by a requested step-up transfer from alumni
     referral = Referral.objects.get(client=client)
@@ -710,15 +680,7 @@ def test_a_declined_referral_transfer_cancels_the_referral(network, users, step_
     client = placed_client(network.austin_iop, users.austin, started_at=NOW - 40 * DAY)
     moved = step_down(client, NOW - 7 * DAY)
     seven = FollowUp.objects.get(episode=moved.episode, milestone="7d")
-    aftercare.follow_up_complete(
-        actor=users.alumni,
-        follow_up=seven,
-        reached=True,
-        self_reported_status="relapsed",
-        needs_readmission=True,
-        refer_to_program=network.austin_residential,
-        now=NOW,
-    )
+    refer(seven, network.austin_residential, actor=users.alumni)
     referral = Referral.objects.get(client=client)
 
     transfers.transfer_decline(
@@ -733,15 +695,7 @@ def test_a_declined_referral_transfer_cancels_the_referral(network, users, step_
 
 
 def test_the_receiving_team_may_decline_an_open_referral(due_follow_up, network, users):
-    aftercare.follow_up_complete(
-        actor=users.alumni,
-        follow_up=due_follow_up,
-        reached=True,
-        self_reported_status="relapsed",
-        needs_readmission=True,
-        refer_to_program=network.houston_residential,
-        now=NOW,
-    )
+    refer(due_follow_up, network.houston_residential, actor=users.alumni)
     referral = Referral.objects.get(client=due_follow_up.client)
 
     with pytest.raises(NotPermitted):

@@ -10,8 +10,6 @@ Included from backend/api/urls.py (`urlpatterns` below), so that the route
 is one line there.
 """
 
-import datetime as dt
-
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -23,9 +21,8 @@ from rest_framework.views import APIView
 
 from backend.api.renderers import CSVRenderer
 from backend.api.schema import problem_responses
-from backend.census.api.views import FORMAT, FROM, LEVEL, MAX_DAYS, TO, RangeQuery
+from backend.census.api.views import FORMAT, FROM, LEVEL, MAX_DAYS, TO, RangeQuery, default_range
 from services import aftercare_metrics as metrics
-from services.census import local_today
 
 DEFAULT_DAYS = 365
 
@@ -162,31 +159,17 @@ class AftercareMetricsView(APIView):
         if values.get("site") is not None and not zones:
             raise NotFound()  # a site that is not yours does not exist for you
         now = timezone.now()
-        date_from, date_to = _range(values, zones, now)
+        default_range(values, default_days=DEFAULT_DAYS, zones=lambda: zones, now=now)
         return Response(
             metrics.aftercare_metrics(
                 user=request.user,
-                date_from=date_from,
-                date_to=date_to,
+                date_from=values["date_from"],
+                date_to=values["date_to"],
                 site_id=values.get("site"),
                 level=values.get("level"),
                 now=now,
             )
         )
-
-
-def _range(values: dict, zones: set[str], now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The query's days, or the defaults: up to today at the caller's sites
-    when they keep one time zone (else UTC), DEFAULT_DAYS long."""
-    date_to = values.get("date_to")
-    if date_to is None:
-        date_to = local_today(zones.pop() if len(zones) == 1 else "UTC", now)
-        if values.get("date_from") and values["date_from"] > date_to:
-            raise serializers.ValidationError({"from": "Must be on or before `to` (today)."})
-    date_from = values.get("date_from") or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
-    if (date_to - date_from).days >= MAX_DAYS:
-        raise serializers.ValidationError({"from": f"The range is at most {MAX_DAYS} days."})
-    return date_from, date_to
 
 
 urlpatterns = [path("", AftercareMetricsView.as_view(), name="aftercare-metrics")]

@@ -5,6 +5,7 @@ Each view parses its query, checks that a named site is one of the caller's
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -104,17 +105,26 @@ class CensusBaseView(APIView):
         return Response(rows)
 
     def _default_range(self, values: dict) -> None:
-        if "date_to" not in values:
-            # Today at the caller's sites when they keep one time (else UTC).
-            zones = census.census_zones(self.request.user, site_id=values.get("site"))
-            zone = zones.pop() if len(zones) == 1 else "UTC"
-            values["date_to"] = census.local_today(zone, timezone.now())
-            if values.get("date_from") and values["date_from"] > values["date_to"]:
-                raise serializers.ValidationError({"from": "Must be on or before `to` (today)."})
-        if "date_from" not in values:
-            values["date_from"] = values["date_to"] - dt.timedelta(days=self.default_days - 1)
-        if (values["date_to"] - values["date_from"]).days >= MAX_DAYS:
-            raise serializers.ValidationError({"from": f"The range is at most {MAX_DAYS} days."})
+        default_range(
+            values,
+            default_days=self.default_days,
+            zones=lambda: census.census_zones(self.request.user, site_id=values.get("site")),
+            now=timezone.now(),
+        )
+
+
+def default_range(values: dict, *, default_days: int, zones: Callable[[], set[str]], now) -> None:
+    """Fill in a query's missing days: `to` is today (census.reference_zone of
+    `zones()`, read only when needed), `from` `default_days` before it; and
+    check the range's length. Errors name the query's field."""
+    if "date_to" not in values:
+        values["date_to"] = census.local_today(census.reference_zone(zones()), now)
+        if values.get("date_from") and values["date_from"] > values["date_to"]:
+            raise serializers.ValidationError({"from": "Must be on or before `to` (today)."})
+    if "date_from" not in values:
+        values["date_from"] = values["date_to"] - dt.timedelta(days=default_days - 1)
+    if (values["date_to"] - values["date_from"]).days >= MAX_DAYS:
+        raise serializers.ValidationError({"from": f"The range is at most {MAX_DAYS} days."})
 
 
 class CensusQuerySerializer(SiteLevelQuery):
@@ -242,14 +252,9 @@ class CensusView(CensusBaseView):
         )
 
 
-class DailyQuery(RangeQuery):
-    pass
-
-
 class CensusDailyView(CensusBaseView):
-    query_class = DailyQuery
+    query_class = RangeQuery
     csv_columns = census.DAILY_COLUMNS
-    default_days = 30
 
     @extend_schema(
         summary="Midnight census per site-local day, per program of your sites",
