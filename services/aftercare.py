@@ -37,7 +37,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -74,9 +73,11 @@ from backend.care.models import (
 from backend.network.models import LevelCode, Program, Site
 from services import access, followup_work
 from services.audit import audit_record
+from services.census import local_today
 from services.clock import check_not_future, resolve_now
 from services.errors import (
     MSG_PROGRAM_INACTIVE,
+    MSG_REASON_REQUIRED,
     ClientNotInCare,
     Conflict,
     IllegalTransition,
@@ -121,7 +122,6 @@ MSG_HOURS_RANGE = "Give both times, the first before the second, or neither."
 MSG_CONTACT_DAYS = "A list of ISO weekdays, 1 (Monday) to 7 (Sunday)."
 MSG_TOO_MANY = f"At most {BULK_REASSIGN_MAX} follow-ups at once."
 MSG_REFERRAL_VIA_TRANSFER = "This referral moves by its transfer; decline or cancel that instead."
-MSG_REASON_REQUIRED = "A reason is required."
 
 
 class ReferralAlreadyOpen(Conflict):
@@ -695,7 +695,7 @@ def referral_cancel(
 
 
 def site_today(site: Site, now: datetime) -> date:
-    return now.astimezone(site.zone).date()
+    return local_today(site.time_zone, now)
 
 
 def _locked(follow_up: FollowUp) -> FollowUp:
@@ -708,7 +708,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
     )
 
 
-def _is_actionable(follow_up: FollowUp) -> bool:
+def is_actionable(follow_up: FollowUp) -> bool:
     """Still work: open, or missed and its course not ended (models.ACTIONABLE)."""
     return follow_up.status in OPEN_FOLLOW_UP_STATUSES or (
         follow_up.status == FollowUpStatus.MISSED and follow_up.ended_at is None
@@ -717,7 +717,7 @@ def _is_actionable(follow_up: FollowUp) -> bool:
 
 def _require_actionable(follow_up: FollowUp, now: datetime) -> None:
     """Actionable, and its due day (site-local) has come."""
-    if not _is_actionable(follow_up):
+    if not is_actionable(follow_up):
         raise IllegalTransition(MSG_FOLLOW_UP_CLOSED.format(status=follow_up.status))
     if site_today(follow_up.site, now) < follow_up.due_on:
         raise IllegalTransition(MSG_NOT_YET_DUE)
@@ -779,16 +779,6 @@ def attempt_record(
         now=now,
     )
     return attempt
-
-
-ENGAGEMENT_AND_NEEDS = (
-    "engaged_meetings",
-    "engaged_therapy",
-    "engaged_medication",
-    "needs_housing",
-    "needs_employment",
-    "needs_readmission",
-)
 
 
 @transaction.atomic
@@ -887,7 +877,7 @@ def _require_assignable(assignee: AbstractBaseUser | None) -> None:
 def _check_reassign(actor: AbstractBaseUser, follow_up: FollowUp) -> None:
     if not access.can_reassign_follow_up(actor, follow_up):
         raise NotPermitted(MSG_NOT_REASSIGNER)
-    if not _is_actionable(follow_up):
+    if not is_actionable(follow_up):
         raise IllegalTransition(MSG_FOLLOW_UP_CLOSED.format(status=follow_up.status))
 
 
@@ -994,7 +984,7 @@ def sites_by_local_day(now: datetime) -> dict[date, list[UUID]]:
         zones[zone].append(site_id)
     days: dict[date, list[UUID]] = defaultdict(list)
     for zone, site_ids in zones.items():
-        days[now.astimezone(ZoneInfo(zone)).date()] += site_ids
+        days[local_today(zone, now)] += site_ids
     return dict(days)
 
 

@@ -57,7 +57,7 @@ from backend.aftercare.models import FollowUp, FollowUpStatus, SelfReportedStatu
 from backend.care.models import Placement
 from backend.network.models import LevelCode, Site
 from services import access
-from services.census import day_start
+from services.census import day_start, local_today
 from services.clock import resolve_now
 
 # The milestones reported one by one: the codes of the seeded default
@@ -328,7 +328,7 @@ def aftercare_metrics(
         return []
     sites = Site.objects.all() if site_id is None else Site.objects.filter(pk=site_id)
     zones = sorted(sites.order_by().values_list("time_zone", flat=True).distinct())
-    today = {zone: now.astimezone(ZoneInfo(zone)).date() for zone in zones}
+    today = {zone: local_today(zone, now) for zone in zones}
     cohort = _cohort(
         user, date_from=date_from, date_to=date_to, site_id=site_id, level=level, zones=zones
     )

@@ -438,7 +438,7 @@ def _escalate(item: WorkItem, now: datetime) -> None:
         wanted = missed_and_open
         what = f"Its window closed on {follow_up.window_ends_on:%Y-%m-%d} without an outcome."
     else:
-        wanted = missed_and_open or follow_up.status in OPEN_FOLLOW_UP_STATUSES
+        wanted = aftercare.is_actionable(follow_up)
         what = (
             f"{FAILED_ATTEMPTS_TO_ESCALATE} contact attempts have not reached the client; "
             f"the window closes on {follow_up.window_ends_on:%Y-%m-%d}."

@@ -111,6 +111,9 @@ class ContactAttemptInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -204,7 +207,7 @@ class AftercarePlanAdmin(AuditedChangeView, ReadOnly, admin.ModelAdmin):
     audit_object_type = "aftercare_plan"
     list_display = ["client", "episode", "consent_to_contact", "updated_at"]
     list_filter = ["consent_to_contact"]
-    list_select_related = ["client", "episode"]
+    list_select_related = ["client", "episode__client"]
     search_fields = ["client__mrn", "client__last_name"]
 
 
