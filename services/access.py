@@ -23,10 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from guardian.shortcuts import assign_perm, remove_perm
 
 from backend.aftercare.models import Referral
 from backend.care.models import Client, Episode, Placement, Transfer
@@ -70,31 +73,79 @@ _NO_ACCESS = AccessScope(False, False, frozenset(), frozenset())
 
 
 def access_scope(user: User) -> AccessScope:
+    """The user's roles, read in one query and kept on the user object for the request."""
     if not user.is_authenticated or not user.is_active:
         return _NO_ACCESS
     cached = getattr(user, "_continuum_access_scope", None)
     if cached is not None:
         return cached
-
-    def site_ids(perms: list[str]) -> frozenset[UUID]:
-        sites = get_objects_for_user(
-            user,
-            perms,
-            klass=Site,
-            any_perm=True,
-            with_superuser=False,
-            accept_global_perms=False,
-        )
-        return frozenset(sites.values_list("id", flat=True))
-
+    granted: dict[str, set[UUID]] = {}
+    for codename, object_pk in _role_grants(user):
+        sites = granted.setdefault(codename, set())
+        if object_pk is not None:
+            sites.add(UUID(object_pk))
+    managed = frozenset(granted.get(_codename(PERM_MANAGE), ()))
     scope = AccessScope(
-        is_org_admin=user.is_superuser or user.has_perm(PERM_ADMIN),
-        is_alumni_coordinator=user.has_perm(PERM_ALUMNI),
-        care_site_ids=site_ids([PERM_COORDINATE, PERM_MANAGE]),
-        managed_site_ids=site_ids([PERM_MANAGE]),
+        is_org_admin=user.is_superuser or _codename(PERM_ADMIN) in granted,
+        is_alumni_coordinator=_codename(PERM_ALUMNI) in granted,
+        care_site_ids=managed | frozenset(granted.get(_codename(PERM_COORDINATE), ())),
+        managed_site_ids=managed,
     )
     user._continuum_access_scope = scope
     return scope
+
+
+def _codename(perm: str) -> str:
+    return perm.partition(".")[2]
+
+
+def _role_grants(user: AbstractBaseUser) -> list[tuple[str, str | None]]:
+    """(codename, site id or None) for each role permission the user holds.
+
+    The four places Django's ModelBackend and django-guardian keep them (user and
+    group permissions, user and group object permissions) are read as one UNION
+    ALL. It runs on every request, so it is written out: the ORM's four-way union
+    took longer to compile than to run, and planned a join per relation it
+    crossed. An object permission left behind by a deleted site gives an id that
+    no row has, which a filter on site ids reads as nothing.
+    """
+    user_model = get_user_model()
+    tables = {
+        "perm": Permission._meta.db_table,
+        "ct": ContentType._meta.db_table,
+        "user_perms": user_model.user_permissions.through._meta.db_table,
+        "group_perms": Group.permissions.through._meta.db_table,
+        "user_groups": user_model.groups.through._meta.db_table,
+        "user_obj": UserObjectPermission._meta.db_table,
+        "group_obj": GroupObjectPermission._meta.db_table,
+    }
+    codenames = [_codename(perm) for perm in (*SITE_ROLES.values(), *GLOBAL_ROLES.values())]
+    marks = ", ".join(["%s"] * len(codenames))
+    role_perm = (
+        f"SELECT p.id, p.codename FROM {tables['perm']} p "
+        f"JOIN {tables['ct']} ct ON ct.id = p.content_type_id "
+        f"WHERE ct.app_label = %s AND ct.model = %s AND p.codename IN ({marks})"
+    )
+    sql = f"""
+        WITH role_perm AS ({role_perm})
+        SELECT rp.codename, NULL FROM {tables["user_perms"]} x
+            JOIN role_perm rp ON rp.id = x.permission_id WHERE x.user_id = %s
+        UNION ALL
+        SELECT rp.codename, NULL FROM {tables["group_perms"]} x
+            JOIN {tables["user_groups"]} ug ON ug.group_id = x.group_id
+            JOIN role_perm rp ON rp.id = x.permission_id WHERE ug.user_id = %s
+        UNION ALL
+        SELECT rp.codename, x.object_pk FROM {tables["user_obj"]} x
+            JOIN role_perm rp ON rp.id = x.permission_id WHERE x.user_id = %s
+        UNION ALL
+        SELECT rp.codename, x.object_pk FROM {tables["group_obj"]} x
+            JOIN {tables["user_groups"]} ug ON ug.group_id = x.group_id
+            JOIN role_perm rp ON rp.id = x.permission_id WHERE ug.user_id = %s
+    """
+    params = [Site._meta.app_label, Site._meta.model_name, *codenames, *[user.pk] * 4]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def forget_access_scope(user: User) -> None:
@@ -137,7 +188,9 @@ def roles_of(user: User) -> list[dict]:
         roles.append({"role": Role.ORGANISATION_ADMIN, "site": None})
     if scope.is_alumni_coordinator:
         roles.append({"role": Role.ALUMNI_COORDINATOR, "site": None})
-    for site_id in sorted(scope.care_site_ids, key=str):
+    # A deleted site's object permission may linger (django-guardian keeps it): not a role.
+    sites = Site.objects.filter(pk__in=list(scope.care_site_ids)).values_list("pk", flat=True)
+    for site_id in sorted(sites, key=str):
         role = Role.SITE_MANAGER if site_id in scope.managed_site_ids else Role.CARE_COORDINATOR
         roles.append({"role": role, "site": site_id})
     return roles

@@ -707,6 +707,21 @@ def test_single_site_staff_register_a_client_without_naming_the_site(
     assert response.json()["registered_site"] == str(network.austin.pk)
 
 
+def test_a_deleted_sites_leftover_role_does_not_stop_the_single_site_default(api, network, users):
+    # given an Austin coordinator who also held a role at a site since deleted
+    # (django-guardian keeps the object permission of a deleted object)
+    closed = SiteFactory(code="closed", name="Closed")
+    role_grant(user=users.austin, role=Role.CARE_COORDINATOR, site=closed)
+    closed.delete()
+
+    # when they register a client without a registered_site
+    response = api.as_user(users.austin).post("/api/v1/clients/", NEW_CLIENT)
+
+    # then the client is registered at Austin, their one site
+    assert response.status_code == 201, response.content
+    assert response.json()["registered_site"] == str(network.austin.pk)
+
+
 def test_coordinator_of_two_sites_must_name_the_registering_site(api, network, users):
     # given a coordinator of both Austin and Houston
     role_grant(user=users.austin, role=Role.CARE_COORDINATOR, site=network.houston)
