@@ -12,10 +12,10 @@ here; this is the only place that knows which HTTP status each one gets.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from backend.api.renderers import JSONRenderer
 from services import errors as domain
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

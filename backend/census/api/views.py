@@ -11,11 +11,10 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.renderers import CSVRenderer
+from backend.api.renderers import CSVRenderer, JSONRenderer
 from backend.api.schema import problem_responses
 from backend.care.models import DischargeType
 from backend.network.models import LevelCode

@@ -1,0 +1,52 @@
+"""backend.api.renderers.JSONRenderer: orjson, writing what DRF's own renderer writes."""
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy
+from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+
+from backend.api.renderers import JSONRenderer
+
+SITE = uuid.UUID("6f1c2b9e-0d4a-4a53-9b8e-2f5d7c1a9e30")
+
+
+def test_the_same_bytes_as_drfs_renderer_for_what_our_views_return():
+    payload = {
+        "program": SITE,
+        "name": "Austin — Détox",  # not escaped: UTF-8, as UNICODE_JSON says
+        "day": dt.date(2026, 11, 1),
+        "at": dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC),
+        "local": dt.datetime(2026, 11, 1, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        "occupancy_percent": 91.7,
+        "empty": None,
+        "flags": [True, False],
+        "title": gettext_lazy("Not found."),
+        "nested": [{"count": 3, "capacity": Decimal("12")}],
+    }
+
+    ours = JSONRenderer().render(payload)
+
+    assert ours == DRFJSONRenderer().render(payload)
+    assert b'"at":"2026-11-01T06:30:00Z"' in ours
+    assert "Détox".encode() in ours
+
+
+def test_keys_that_are_not_strings_are_written_as_strings():
+    ours = JSONRenderer().render({1: "one", SITE: "site"})
+
+    assert json.loads(ours) == {"1": "one", str(SITE): "site"}
+
+
+def test_nothing_renders_as_an_empty_body():
+    assert JSONRenderer().render(None) == b""
+
+
+def test_the_api_answers_with_it(api, network, users):
+    response = api.as_user(users.manager).get("/api/v1/census/")
+
+    assert response.status_code == 200
+    assert isinstance(response.accepted_renderer, JSONRenderer)
+    assert response["Content-Type"] == "application/json"
