@@ -57,6 +57,7 @@ from backend.network.models import LevelCode, Program, Site
 from services import access
 from services.capacity import count_subquery
 from services.clock import resolve_now
+from services.errors import InvalidInput, NotFound
 from services.locks import job_lock
 
 ENDED = (TransferStatus.COMPLETED, TransferStatus.DECLINED, TransferStatus.CANCELLED)
@@ -121,6 +122,43 @@ def day_start(day: dt.date, zone: str) -> dt.datetime:
 
 def local_today(zone: str, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(zone)).date()
+
+
+MAX_DAYS = 366  # the longest range of days one question may cover
+
+
+def census_site_require(user, site_id) -> None:
+    """A site named in a census question must be one whose census the user may
+    read. Any other answers "not found", as if it did not exist."""
+    if (
+        site_id is not None
+        and not programs_visible_for_census(user).filter(site_id=site_id).exists()
+    ):
+        raise NotFound()
+
+
+def census_range(
+    *,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    default_days: int,
+    zones: Callable[[], set[str]],
+    now: dt.datetime,
+) -> tuple[dt.date, dt.date]:
+    """The days a question covers, with what it left out filled in: `to` is today
+    (in `reference_zone(zones())`, read only when needed), `from` `default_days`
+    days up to `to`. At most MAX_DAYS days. Errors name the field, `from` or `to`."""
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("Must be on or after `from`.", field="to")
+    if date_to is None:
+        date_to = local_today(reference_zone(zones()), now)
+        if date_from and date_from > date_to:
+            raise InvalidInput("Must be on or before `to` (today).", field="from")
+    if date_from is None:
+        date_from = date_to - dt.timedelta(days=default_days - 1)
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise InvalidInput(f"The range is at most {MAX_DAYS} days.", field="from")
+    return date_from, date_to
 
 
 def reference_zone(zones: Iterable[str]) -> str:

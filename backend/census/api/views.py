@@ -1,7 +1,8 @@
 """Census figures over HTTP: JSON, or CSV with `Accept: text/csv` or `?format=csv`.
 
-Each view parses its query, checks that a named site is one of the caller's
-(else 404, as if it did not exist), and calls one function of services/census.py.
+Each view parses its query and calls services/census.py: to check that a named
+site is one of the caller's (else 404, as if it did not exist), to settle the
+range of days, and for the figures.
 """
 
 import datetime as dt
@@ -10,7 +11,6 @@ from collections.abc import Callable
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +20,7 @@ from backend.care.models import DischargeType
 from backend.network.models import LevelCode
 from services import census
 
-MAX_DAYS = 366
+MAX_DAYS = census.MAX_DAYS
 # Days outside these are surely mistakes (and beyond them date arithmetic overflows).
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
@@ -63,12 +63,6 @@ class RangeQuery(SiteLevelQuery):
     def validate_to(self, value):
         return _plausible(value)
 
-    def validate(self, attrs):
-        first, last = attrs.get("date_from"), attrs.get("date_to")
-        if first and last and first > last:
-            raise serializers.ValidationError({"to": "Must be on or after `from`."})
-        return attrs
-
 
 class CensusBaseView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -79,12 +73,7 @@ class CensusBaseView(APIView):
         query = self.query_class(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = dict(query.validated_data)
-        site = values.get("site")
-        if (
-            site is not None
-            and not census.programs_visible_for_census(request.user).filter(site_id=site).exists()
-        ):
-            raise NotFound()  # a site that is not yours does not exist for you
+        census.census_site_require(request.user, values.get("site"))
         if isinstance(query, RangeQuery):
             self._default_range(values)
         return values
@@ -113,17 +102,14 @@ class CensusBaseView(APIView):
 
 
 def default_range(values: dict, *, default_days: int, zones: Callable[[], set[str]], now) -> None:
-    """Fill in a query's missing days: `to` is today (census.reference_zone of
-    `zones()`, read only when needed), `from` `default_days` before it; and
-    check the range's length. Errors name the query's field."""
-    if "date_to" not in values:
-        values["date_to"] = census.local_today(census.reference_zone(zones()), now)
-        if values.get("date_from") and values["date_from"] > values["date_to"]:
-            raise serializers.ValidationError({"from": "Must be on or before `to` (today)."})
-    if "date_from" not in values:
-        values["date_from"] = values["date_to"] - dt.timedelta(days=default_days - 1)
-    if (values["date_to"] - values["date_from"]).days >= MAX_DAYS:
-        raise serializers.ValidationError({"from": f"The range is at most {MAX_DAYS} days."})
+    """Put the days of the query's range (census.census_range) into `values`."""
+    values["date_from"], values["date_to"] = census.census_range(
+        date_from=values.get("date_from"),
+        date_to=values.get("date_to"),
+        default_days=default_days,
+        zones=zones,
+        now=now,
+    )
 
 
 class CensusQuerySerializer(SiteLevelQuery):
