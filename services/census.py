@@ -84,9 +84,11 @@ def census_sites(user) -> list[Site]:
     return list(Site.objects.filter(Exists(programs.filter(site_id=OuterRef("pk")))))
 
 
-def census_programs(user, *, site_id=None, level=None) -> QuerySet[Program]:
-    """The active programs a census answer covers."""
-    programs = programs_visible_for_census(user).filter(is_active=True)
+def census_programs(user, *, site_id=None, level=None, closed_too=False) -> QuerySet[Program]:
+    """The programs a census answer covers: the active ones (`closed_too`: all)."""
+    programs = programs_visible_for_census(user)
+    if not closed_too:
+        programs = programs.filter(is_active=True)
     if site_id is not None:
         programs = programs.filter(site_id=site_id)
     if level:
@@ -431,16 +433,27 @@ def census_daily(
 ) -> list[dict]:
     """Midnight census per site-local day and program, for the days of the range
     that have ended at the program's site. Stored figures (the nightly
-    snapshots) are used where they exist; missing days are computed."""
+    snapshots) are used where they exist; missing days are computed.
+
+    A program closed since (not active) keeps the days that were stored while it
+    ran, so that closing a program does not rewrite the past; it has no other days.
+    """
     now = resolve_now(now)
-    program_rows = list(census_programs(user, site_id=site_id, level=level).values(*PROGRAM_FIELDS))
-    wanted = {r["id"]: _complete_days(r, date_from, date_to, now) for r in program_rows}
+    stored_in_range = CensusSnapshot.objects.filter(day__gte=date_from, day__lte=date_to)
+    programs = census_programs(user, site_id=site_id, level=level, closed_too=True).filter(
+        Q(is_active=True) | Exists(stored_in_range.filter(program_id=OuterRef("pk")))
+    )
+    program_rows = list(programs.values(*PROGRAM_FIELDS, "is_active"))
     stored = {
         (s["program_id"], s["day"]): s
-        for s in CensusSnapshot.objects.filter(
-            program_id__in=[r["id"] for r in program_rows], day__gte=date_from, day__lte=date_to
-        ).values("program_id", "day", "occupied", "reserved", "capacity")
+        for s in stored_in_range.filter(program_id__in=[r["id"] for r in program_rows]).values(
+            "program_id", "day", "occupied", "reserved", "capacity"
+        )
     }
+    wanted = {r["id"]: _complete_days(r, date_from, date_to, now) for r in program_rows}
+    for row in program_rows:
+        if not row["is_active"]:
+            wanted[row["id"]] = [day for day in wanted[row["id"]] if (row["id"], day) in stored]
     missing_days = sorted(
         {day for pid, days in wanted.items() for day in days if (pid, day) not in stored}
     )

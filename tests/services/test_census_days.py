@@ -16,6 +16,7 @@ from backend.census.models import CensusSnapshot
 from backend.network.models import LevelCode, LevelOfCare, Program
 from services import episodes, transfers
 from services.census import (
+    census_at,
     census_daily,
     census_movement,
     census_snapshot_fill,
@@ -25,6 +26,7 @@ from tests.factories import ClientFactory, ProgramFactory, SiteFactory, finish_c
 
 CHICAGO, TOKYO = ZoneInfo("America/Chicago"), ZoneInfo("Asia/Tokyo")
 D = dt.date
+DAY = dt.timedelta(days=1)
 
 
 def chi(month, day, hour=0, minute=0):
@@ -197,6 +199,38 @@ def test_the_snapshot_writes_each_day_once_and_is_then_what_is_answered(
         user=users.admin, date_from=D(2026, 11, 1), date_to=D(2026, 11, 1), now=NOW
     )
     assert _series(again, network.austin_detox) == {D(2026, 11, 1): 2}
+
+
+def test_a_program_closed_since_keeps_its_stored_days_and_has_no_others(
+    network, users, history, settings
+):
+    # given the nights of 29, 30 and 31 Oct recorded (W was in Detox East then)
+    settings.CENSUS_SNAPSHOT_BACKFILL_DAYS = 3
+    census_snapshot_fill(now=chi(11, 1, 12))
+    # when Detox East closes on 3 Nov
+    Program.objects.filter(pk=history.east.pk).update(is_active=False)
+
+    rows = census_daily(
+        user=users.admin, date_from=D(2026, 10, 28), date_to=D(2026, 11, 2), now=NOW
+    )
+
+    # then the days stored while it ran are still answered, and no day is computed for it
+    east = [r for r in rows if r["program"] == history.east.pk]
+    assert [(r["day"], r["occupied"], r["stored"]) for r in east] == [
+        (D(2026, 10, 29), 1, True),
+        (D(2026, 10, 30), 1, True),
+        (D(2026, 10, 31), 1, True),
+    ]
+    # an open program still has every ended day, stored or computed
+    assert sorted(_series(rows, network.austin_detox)) == [
+        D(2026, 10, 28) + n * DAY for n in range(6)
+    ]
+    # a range without a stored day of the closed program leaves it out
+    later = census_daily(
+        user=users.admin, date_from=D(2026, 11, 1), date_to=D(2026, 11, 2), now=NOW
+    )
+    assert history.east.pk not in {r["program"] for r in later}
+    assert history.east.pk not in {r["program"] for r in census_at(user=users.admin, at=NOW)}
 
 
 def test_missed_nights_are_filled_in_by_the_next_run(network, users, history, settings):
