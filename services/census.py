@@ -267,6 +267,7 @@ PROGRAM_FIELDS = (
     "level__position",
     "level__capacity_unit",
     "capacity",
+    "opened_on",
 )
 
 
@@ -416,10 +417,17 @@ def _compute_days(
     return out
 
 
+def _program_days(row: dict, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The days first..last on which the program ran: none before it opened."""
+    if row["opened_on"] is not None:
+        first = max(first, row["opened_on"])
+    return _days(first, last) if first <= last else []
+
+
 def _complete_days(row: dict, date_from: dt.date, date_to: dt.date, now: dt.datetime) -> list:
-    """The days of the range whose midnight has passed at the program's site."""
+    """The days of the range, since the program opened, whose midnight has passed at its site."""
     yesterday = local_today(row["site__time_zone"], now) - dt.timedelta(days=1)
-    return _days(date_from, min(date_to, yesterday)) if date_from <= date_to else []
+    return _program_days(row, date_from, min(date_to, yesterday))
 
 
 def census_daily(
@@ -507,7 +515,7 @@ def census_snapshot_fill(
     for row in program_rows:
         yesterday = local_today(row["site__time_zone"], now) - dt.timedelta(days=1)
         last = min(date_to or yesterday, yesterday)
-        wanted[row["id"]] = _days(date_from or (yesterday - backfill), last)
+        wanted[row["id"]] = _program_days(row, date_from or (yesterday - backfill), last)
     first = min((days[0] for days in wanted.values() if days), default=None)
     if first is None:
         return 0

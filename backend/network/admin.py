@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 from guardian.admin import GuardedModelAdmin
 
 from backend.network.models import LevelOfCare, Program, Site
@@ -13,10 +15,33 @@ class LevelOfCareAdmin(admin.ModelAdmin):
         return False  # codes are a contract with other systems
 
 
+class ProgramForm(forms.ModelForm):
+    """A new program opens today unless the operator says otherwise, so that the
+    daily census does not give it days from before it existed."""
+
+    class Meta:
+        model = Program
+        fields = [
+            "site",
+            "level",
+            "name",
+            "capacity",
+            "opened_on",
+            "is_active",
+            "handoff_ack_minutes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding and "opened_on" in self.fields:
+            self.fields["opened_on"].initial = timezone.localdate()
+
+
 class ProgramInline(admin.TabularInline):
     model = Program
+    form = ProgramForm
     extra = 0
-    fields = ["level", "name", "capacity", "is_active"]
+    fields = ["level", "name", "capacity", "opened_on", "is_active"]
 
 
 @admin.register(Site)
@@ -30,6 +55,7 @@ class SiteAdmin(GuardedModelAdmin):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "site", "level", "capacity", "is_active"]
+    form = ProgramForm
+    list_display = ["__str__", "site", "level", "capacity", "opened_on", "is_active"]
     list_filter = ["site", "level", "is_active"]
     list_select_related = ["site", "level"]

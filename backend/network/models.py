@@ -107,6 +107,14 @@ class Program(models.Model):
         help_text="In the level's unit: beds, slots or caseload."
     )
     is_active = models.BooleanField(default=True)
+    opened_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The first day (at the site) the program took clients. The daily census has no "
+            "day before it. Empty: it ran before the records began."
+        ),
+    )
     # How long the receiving team has to acknowledge a hand-off into this program.
     handoff_ack_minutes = models.PositiveIntegerField(
         "hand-off acknowledgement SLA (minutes)", default=240

@@ -1,5 +1,7 @@
 """The back office: the admin reads and corrects clients through the services."""
 
+from django.utils import timezone
+
 from backend.audit.models import AuditEvent
 from tests.factories import ClientFactory, UserFactory
 
@@ -108,3 +110,17 @@ def test_staff_who_are_not_organisation_admins_see_no_clinical_admin_pages(clien
         "work/workitem",
     ]:
         assert client.get(f"/admin/{page}/").status_code == 403, page
+
+
+def test_a_program_added_in_the_admin_opens_today_unless_told_otherwise(client, network):
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+
+    page = client.get("/admin/network/program/add/")
+
+    assert page.status_code == 200
+    today = timezone.localdate()
+    assert page.context["adminform"].form["opened_on"].value() == today
+    # an existing program's page shows what it holds: here, no opening day
+    existing = client.get(f"/admin/network/program/{network.austin_detox.pk}/change/")
+    assert existing.context["adminform"].form["opened_on"].value() is None

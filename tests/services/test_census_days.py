@@ -233,6 +233,29 @@ def test_a_program_closed_since_keeps_its_stored_days_and_has_no_others(
     assert history.east.pk not in {r["program"] for r in census_at(user=users.admin, at=NOW)}
 
 
+def test_a_program_has_no_day_before_it_opened(network, users, history, settings):
+    # given Detox East opened on 30 Oct (W was admitted on the 28th: an entry made late)
+    Program.objects.filter(pk=history.east.pk).update(opened_on=D(2026, 10, 30))
+    settings.CENSUS_SNAPSHOT_BACKFILL_DAYS = 5
+
+    # the nightly task records its days from the 30th only, the others' from the 29th
+    written = census_snapshot_fill(now=NOW)
+    east_days = CensusSnapshot.objects.filter(program=history.east)
+    assert sorted(east_days.values_list("day", flat=True)) == [
+        D(2026, 10, 30),
+        D(2026, 10, 31),
+        D(2026, 11, 1),
+        D(2026, 11, 2),
+    ]
+    assert written == 5 * Program.objects.filter(is_active=True).count() - 1
+
+    # and the daily census, stored or computed, lists it from the 30th
+    for date_from in (D(2026, 10, 25), D(2026, 10, 29)):
+        rows = census_daily(user=users.admin, date_from=date_from, date_to=D(2026, 11, 2), now=NOW)
+        assert min(_series(rows, history.east)) == D(2026, 10, 30)
+        assert min(_series(rows, network.austin_detox)) == date_from
+
+
 def test_missed_nights_are_filled_in_by_the_next_run(network, users, history, settings):
     settings.CENSUS_SNAPSHOT_BACKFILL_DAYS = 10
     census_snapshot_fill(now=chi(10, 31, 1))  # recorded up to 30 Oct; then three nights missed
