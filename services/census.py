@@ -297,9 +297,16 @@ def _order(row: dict) -> tuple:
     return (row["site__name"], row["level__position"], row["name"], str(row["id"]))
 
 
-def census_at(*, user, at: dt.datetime | None = None, site_id=None, level=None) -> list[dict]:
+MSG_AT_IN_FUTURE = "Must not be in the future: the census is known to now."
+
+
+def census_at(
+    *, user, at: dt.datetime | None = None, site_id=None, level=None, now=None
+) -> list[dict]:
     """One row per visible program (of `site_id`, if given) with its census at `at`
-    (default: now, read from the open rows only)."""
+    (default: now, read from the open rows only). A future `at` is an error."""
+    if at is not None and at > resolve_now(now):
+        raise InvalidInput(MSG_AT_IN_FUTURE, field="at")
     counts = _current_counts() if at is None else _census_counts(Value(at))
     rows = census_programs(user, site_id=site_id, level=level).annotate(**counts)
     rows = sorted(rows.values(*PROGRAM_FIELDS, "occupied", "reserved"), key=_order)

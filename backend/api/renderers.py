@@ -7,6 +7,7 @@ import io
 import orjson
 from drf_orjson_renderer.renderers import ORJSONRenderer
 from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BrowsableAPIRenderer as DRFBrowsableAPIRenderer
 from rest_framework.utils import encoders
 
 
@@ -23,6 +24,15 @@ class JSONRenderer(ORJSONRenderer):
     # What orjson does not know (Decimal, lazy text, querysets) goes as DRF's encoder has it:
     # a Decimal as a number, as before.
     default = staticmethod(encoders.JSONEncoder().default)
+
+
+class BrowsableAPIRenderer(DRFBrowsableAPIRenderer):
+    """The browsable API, without DRF's HTML forms. Such a form lists the choices of a
+    related field from the whole table, so a coordinator would see the name and MRN of
+    every client of the organisation. The raw JSON form stays."""
+
+    def get_rendered_html_form(self, data, view, method, request):
+        return None
 
 
 class CSVRenderer(BaseRenderer):

@@ -152,7 +152,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "backend.api.errors.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "backend.api.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "backend.api.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -924,3 +924,21 @@ def test_garbage_posted_to_any_write_endpoint_never_makes_a_500(api, network, us
         assert response.status_code < 500, (body[:200], response.content[:300])
         if response.status_code >= 400:
             assert_problem(response, response.status_code)
+
+
+def test_an_email_longer_than_the_column_is_a_400_naming_email(api, users, scene):
+    # 254 characters fit the column; one more is refused before it reaches the database
+    long_email = "a" * 243 + "@example.com"  # 255 characters
+    assert len(long_email) == 255
+    new = {"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01"}
+    client = api.as_user(users.austin)
+
+    created = client.post("/api/v1/clients/", {**new, "email": long_email})
+    changed = client.patch(f"/api/v1/clients/{scene.waiting.pk}/", {"email": long_email})
+
+    assert_problem(created, 400, fields={"email"})
+    assert_problem(changed, 400, fields={"email"})
+    scene.waiting.refresh_from_db()
+    assert scene.waiting.email == ""
+    fits = client.patch(f"/api/v1/clients/{scene.waiting.pk}/", {"email": long_email[1:]})
+    assert fits.status_code == 200, fits.content

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 
 from backend.api.renderers import JSONRenderer
+from backend.care.models import Client
+from tests.api.helpers import api_routes
 
 SITE = uuid.UUID("6f1c2b9e-0d4a-4a53-9b8e-2f5d7c1a9e30")
 
@@ -50,3 +52,24 @@ def test_the_api_answers_with_it(api, network, users):
     assert response.status_code == 200
     assert isinstance(response.accepted_renderer, JSONRenderer)
     assert response["Content-Type"] == "application/json"
+
+
+def test_the_browsable_api_shows_no_form_that_lists_records_the_caller_cannot_see(
+    api, network, users, austin_record, outsider
+):
+    # given Austin's records, and a Dallas coordinator who may see none of them
+    mrn = Client.objects.get(pk=austin_record.ids["clients"]).mrn
+    browser = api.as_user(outsider)
+    list_paths = sorted({r.path for r in api_routes() if r.method == "get" and "{" not in r.path})
+
+    assert {"/api/v1/episodes/", "/api/v1/transfers/"} <= set(list_paths)
+    pages = 0
+    for path in list_paths:
+        # when they open each list page in a browser
+        response = browser.get(path, {"format": "api"})
+
+        # then no Austin client is in it (the figures endpoints offer no HTML: 404)
+        assert response.status_code in (200, 404), path
+        pages += response["Content-Type"].startswith("text/html")
+        assert mrn not in response.content.decode(), path
+    assert pages >= 8

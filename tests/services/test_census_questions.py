@@ -7,7 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from services.census import MAX_DAYS, census_range, census_site_require
+from services.census import (
+    MAX_DAYS,
+    MSG_AT_IN_FUTURE,
+    census_at,
+    census_range,
+    census_site_require,
+)
 from services.errors import InvalidInput, NotFound
 from tests.factories import SiteFactory
 
@@ -97,3 +103,12 @@ def test_another_site_or_none_at_all_is_not_found(network, users):
         census_site_require(users.manager, network.houston.pk)
     with pytest.raises(NotFound):
         census_site_require(users.admin, SiteFactory.build().pk)  # no such site
+
+
+def test_a_census_in_the_future_is_an_error_naming_at(network, users):
+    with pytest.raises(InvalidInput) as error:
+        census_at(user=users.manager, at=NOW + dt.timedelta(seconds=1), now=NOW)
+    assert error.value.field == "at"
+    assert error.value.message == MSG_AT_IN_FUTURE
+    # the instant itself is the present, and may be asked about
+    assert census_at(user=users.manager, at=NOW, now=NOW)

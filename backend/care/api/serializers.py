@@ -97,7 +97,7 @@ class ClientCreateSerializer(serializers.Serializer):
     )
     preferred_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     address = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -108,7 +108,7 @@ class ClientUpdateSerializer(serializers.Serializer):
     preferred_name = serializers.CharField(max_length=80, allow_blank=True)
     date_of_birth = serializers.DateField()
     phone = serializers.CharField(max_length=40, allow_blank=True)
-    email = serializers.EmailField(allow_blank=True)
+    email = serializers.EmailField(max_length=254, allow_blank=True)
     address = serializers.CharField(allow_blank=True)
 
 

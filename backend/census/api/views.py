@@ -118,13 +118,6 @@ class CensusQuerySerializer(SiteLevelQuery):
         help_text="The instant (ISO 8601; without an offset, UTC); default now. Not in the future.",
     )
 
-    def validate_at(self, value):
-        if value > timezone.now():
-            raise serializers.ValidationError(
-                "Must not be in the future: the census is known to now."
-            )
-        return value
-
 
 class ProgramColumns(serializers.Serializer):
     program = serializers.UUIDField(allow_null=True)
