@@ -10,7 +10,7 @@ from backend.audit.models import AuditAction
 from backend.care.models import Client
 from backend.network.models import Site
 from services import access
-from services.audit import audit_record
+from services.audit import audit_reads, audit_record
 from services.clock import resolve_now
 from services.errors import (
     MSG_BORN_AFTER_ADMISSION,
@@ -142,6 +142,8 @@ def client_update(
     client_changes_check(client=client, changes=changes, now=now)
     changed = sorted(name for name, value in changes.items() if getattr(client, name) != value)
     if not changed:
+        # Nothing to write, but the caller gets the record back: that is a read.
+        audit_reads(actor=actor, object_type="client", records=[(client.pk, client.pk)], now=now)
         return client
     for name in changed:
         setattr(client, name, changes[name])

@@ -2,18 +2,15 @@
 admin shows episodes, placements and transfers read-only; clients' contact
 details may be corrected here."""
 
-import uuid
-
 from django.contrib import admin
 
-from backend.accounts.admin_access import OrganisationAdminOnly
+from backend.accounts.admin_access import AuditedReads, OrganisationAdminOnly
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from services import access, clients
-from services.audit import audit_reads
 from services.errors import DomainError
 
 
-class ReadOnlyAdmin(OrganisationAdminOnly, admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedReads, OrganisationAdminOnly, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -25,9 +22,12 @@ class ReadOnlyAdmin(OrganisationAdminOnly, admin.ModelAdmin):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(AuditedReads, admin.ModelAdmin):
     """Corrections of identifiers and contact details, through the same
     services (and the same audit rows) as the API."""
+
+    audit_object_type = "client"
+    audit_client = "pk"
 
     list_display = ["last_name", "first_name", "mrn", "date_of_birth", "registered_site"]
     search_fields = ["mrn", "last_name", "first_name"]
@@ -90,18 +90,6 @@ class ClientAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            client_id = uuid.UUID(str(object_id))
-            audit_reads(
-                actor=request.user,
-                object_type="client",
-                records=[(client_id, client_id)],
-                detail={"path": request.path, "via": "admin"},
-            )
-        return response
-
 
 class PlacementInline(admin.TabularInline):
     model = Placement
@@ -116,6 +104,7 @@ class PlacementInline(admin.TabularInline):
 
 @admin.register(Episode)
 class EpisodeAdmin(ReadOnlyAdmin):
+    audit_object_type = "episode"
     list_display = ["client", "admitted_at", "discharged_at", "discharge_type", "referral_source"]
     list_filter = ["discharge_type", "referral_source"]
     search_fields = ["client__mrn", "client__last_name"]
@@ -125,6 +114,7 @@ class EpisodeAdmin(ReadOnlyAdmin):
 
 @admin.register(Placement)
 class PlacementAdmin(ReadOnlyAdmin):
+    audit_object_type = "placement"
     list_display = ["client", "program", "started_at", "ended_at"]
     list_filter = ["program__site", "program__level"]
     search_fields = ["client__mrn", "client__last_name"]
@@ -144,6 +134,7 @@ class TransferEventInline(admin.TabularInline):
 
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
+    audit_object_type = "transfer"
     list_display = ["client", "from_program", "to_program", "status", "requested_at"]
     list_filter = ["status", "to_program__site"]
     search_fields = ["client__mrn", "client__last_name"]

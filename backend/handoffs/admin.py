@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from backend.accounts.admin_access import OrganisationAdminOnly
+from backend.accounts.admin_access import AuditedReads, OrganisationAdminOnly
 from backend.handoffs.models import ChecklistTemplate, ChecklistTemplateItem, Handoff, HandoffItem
 
 
@@ -32,8 +32,11 @@ class HandoffItemInline(admin.TabularInline):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(OrganisationAdminOnly, admin.ModelAdmin):
+class HandoffAdmin(AuditedReads, OrganisationAdminOnly, admin.ModelAdmin):
     """Read-only: hand-offs change through the API's services."""
+
+    audit_object_type = "handoff"
+    audit_client = "transfer__client_id"
 
     list_display = ["transfer", "receiving_site", "status", "escalation_level", "created_at"]
     list_filter = ["status", "receiving_site", "escalation_level"]

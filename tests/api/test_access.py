@@ -854,3 +854,21 @@ def test_a_coordinator_cannot_probe_another_sites_mrns(api, network, users):
     # then both are refused the same way: only org admins choose MRNs
     assert taken.status_code == unused.status_code == 403
     assert taken.json()["detail"] == unused.json()["detail"]
+
+
+def test_a_change_that_changes_nothing_is_audited_as_a_read(api, network, users):
+    # given an Austin client
+    person = ClientFactory(registered_site=network.austin, phone="512-555-0100")
+    url = f"/api/v1/clients/{person.pk}/"
+    coordinator = api.as_user(users.austin)
+
+    # when a PATCH changes nothing (empty, or the same value), the record still comes back
+    for body in ({}, {"phone": "512-555-0100"}):
+        AuditEvent.objects.all().delete()
+        response = coordinator.patch(url, body)
+        assert response.status_code == 200, response.content
+        assert response.json()["phone"] == "512-555-0100"
+
+        # then the read is in the audit trail, and no update is
+        audit = AuditEvent.objects.filter(client_id=person.pk)
+        assert [(e.action, e.object_type) for e in audit] == [("view", "client")]

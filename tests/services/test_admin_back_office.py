@@ -1,9 +1,13 @@
 """The back office: the admin reads and corrects clients through the services."""
 
+import pytest
 from django.utils import timezone
 
 from backend.audit.models import AuditEvent
-from tests.factories import ClientFactory, UserFactory
+from backend.care.models import Episode, Placement
+from backend.handoffs.models import Handoff
+from tests.api.helpers import transfer_to
+from tests.factories import ClientFactory, UserFactory, placed_client
 
 
 def test_admin_views_and_corrections_of_a_client_are_audited(client, network):
@@ -124,3 +128,52 @@ def test_a_program_added_in_the_admin_opens_today_unless_told_otherwise(client, 
     # an existing program's page shows what it holds: here, no opening day
     existing = client.get(f"/admin/network/program/{network.austin_detox.pk}/change/")
     assert existing.context["adminform"].form["opened_on"].value() is None
+
+
+@pytest.mark.parametrize(
+    ("model", "object_type"),
+    [
+        ("care/client", "client"),
+        ("care/episode", "episode"),
+        ("care/placement", "placement"),
+        ("care/transfer", "transfer"),
+        ("handoffs/handoff", "handoff"),
+    ],
+)
+def test_every_clinical_admin_page_audits_what_it_shows(client, network, users, model, object_type):
+    # given two clients, one with a transfer approved (so a hand-off is open)
+    first = placed_client(network.austin_detox, users.austin)
+    second = placed_client(network.austin_detox, users.austin)
+    transfer = transfer_to(
+        network.austin_residential,
+        client=second,
+        sender=users.austin,
+        receiver=users.austin,
+        status="approved",
+    )
+    records = {
+        "client": {first.pk: first.pk, second.pk: second.pk},
+        "episode": {e.pk: e.client_id for e in Episode.objects.all()},
+        "placement": {p.pk: p.client_id for p in Placement.objects.all()},
+        "transfer": {transfer.pk: second.pk},
+        "handoff": {Handoff.objects.get().pk: second.pk},
+    }[object_type]
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    AuditEvent.objects.all().delete()
+
+    # when they open the list page
+    assert client.get(f"/admin/{model}/").status_code == 200
+
+    # then each record on it is audited as read, with its client
+    listed = AuditEvent.objects.filter(action="list", object_type=object_type)
+    assert {(e.object_id, e.client_id) for e in listed} == set(records.items())
+    assert {e.detail["via"] for e in listed} == {"admin"}
+    assert AuditEvent.objects.count() == len(records)
+
+    # and opening one record audits that one
+    AuditEvent.objects.all().delete()
+    object_id, client_id = next(iter(records.items()))
+    assert client.get(f"/admin/{model}/{object_id}/change/").status_code == 200
+    opened = AuditEvent.objects.get(action="view", object_type=object_type)
+    assert (opened.object_id, opened.client_id) == (object_id, client_id)
