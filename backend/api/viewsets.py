@@ -1,7 +1,8 @@
 """The one choke point between HTTP and the records: every view narrows its
 queryset to what the caller may see before anything else happens."""
 
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
+from rest_framework.response import Response
 
 from backend.audit.models import AuditAction
 from services.audit import audit_reads
@@ -44,3 +45,12 @@ class VisibleModelViewSet(viewsets.GenericViewSet):
         if page is not None:
             self.audit(page, AuditAction.LIST)
         return page
+
+
+class AuditedRetrieveMixin(mixins.RetrieveModelMixin):
+    """GET of one record: the record in `serializer_class`, and its `view` audit row."""
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        self.audit([record])
+        return Response(self.get_serializer(record).data)

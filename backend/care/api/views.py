@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from backend.api.filters import BooleanFilter
 from backend.api.schema import problem_responses
-from backend.api.viewsets import VisibleModelViewSet
+from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
 from backend.care.api import examples
 from backend.care.api.serializers import (
     AdmitSerializer,
@@ -101,7 +101,7 @@ def open_placements_prefetch() -> Prefetch:
 )
 class ClientViewSet(
     mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
+    AuditedRetrieveMixin,
     VisibleModelViewSet,
 ):
     serializer_class = ClientSerializer
@@ -115,11 +115,6 @@ class ClientViewSet(
 
     def visible_queryset(self, user):
         return access.clients_visible_to(user).prefetch_related(open_placements_prefetch())
-
-    def retrieve(self, request, *args, **kwargs):
-        client = self.get_object()
-        self.audit([client])
-        return Response(ClientSerializer(client).data)
 
     def create(self, request):
         data = self._validated(ClientCreateSerializer, request.data)
@@ -203,7 +198,7 @@ class EpisodeFilter(django_filters.FilterSet):
 )
 class EpisodeViewSet(
     mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
+    AuditedRetrieveMixin,
     VisibleModelViewSet,
 ):
     serializer_class = EpisodeSerializer
@@ -212,11 +207,6 @@ class EpisodeViewSet(
 
     def visible_queryset(self, user):
         return access.episodes_visible_to(user).select_related("admitted_by", "discharged_by")
-
-    def retrieve(self, request, *args, **kwargs):
-        episode = self.get_object()
-        self.audit([episode])
-        return Response(EpisodeSerializer(episode).data)
 
     def create(self, request):
         serializer = AdmitSerializer(data=request.data, context={"request": request})
@@ -261,18 +251,13 @@ class PlacementFilter(django_filters.FilterSet):
         examples=[examples.PLACEMENT],
     ),
 )
-class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleModelViewSet):
+class PlacementViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelViewSet):
     serializer_class = PlacementSerializer
     filterset_class = PlacementFilter
     audit_object_type = "placement"
 
     def visible_queryset(self, user):
         return access.placements_visible_to(user).select_related("program__site")
-
-    def retrieve(self, request, *args, **kwargs):
-        placement = self.get_object()
-        self.audit([placement])
-        return Response(PlacementSerializer(placement).data)
 
 
 # --- transfers -------------------------------------------------------------
@@ -337,7 +322,7 @@ TRANSITION_ERRORS = problem_responses(400, 403, 404, 409)
         examples=[examples.TRANSFER_COMPLETE],
     ),
 )
-class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleModelViewSet):
+class TransferViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelViewSet):
     serializer_class = TransferSerializer
     filterset_class = TransferFilter
     audit_object_type = "transfer"
@@ -350,11 +335,6 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleM
                 Prefetch("events", queryset=TransferEvent.objects.select_related("actor"))
             )
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        transfer = self.get_object()
-        self.audit([transfer])
-        return Response(TransferSerializer(transfer).data)
 
     def create(self, request):
         serializer = TransferRequestSerializer(data=request.data, context={"request": request})

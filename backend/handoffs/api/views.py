@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backend.api.schema import problem_responses
-from backend.api.viewsets import VisibleModelViewSet
+from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
 from backend.handoffs.api.serializers import (
     HandoffItemCompleteSerializer,
     HandoffItemSerializer,
@@ -98,7 +98,7 @@ HANDOFF_EXAMPLE = OpenApiExample(
         ],
     ),
 )
-class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleModelViewSet):
+class HandoffViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelViewSet):
     serializer_class = HandoffSerializer
     filterset_class = HandoffFilter
     audit_object_type = "handoff"
@@ -115,11 +115,6 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleMo
                 Prefetch("items", queryset=HandoffItem.objects.select_related("completed_by"))
             )
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        handoff = self.get_object()
-        self.audit([handoff])
-        return Response(HandoffSerializer(handoff).data)
 
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
