@@ -444,3 +444,13 @@ def can_edit_aftercare_plan(user: User, episode: Episode) -> bool:
         .first()
     )
     return last is not None and can_act_for_program(user, last.program)
+
+
+def follow_up_reassign_sites(user: User) -> QuerySet[Site]:
+    """The sites whose follow-ups the user may reassign (can_reassign_follow_up
+    asked of a whole site): every site for organisation admins and the alumni
+    team, the sites they manage for site managers, none for anyone else."""
+    scope = access_scope(user)
+    if scope.is_org_admin or scope.is_alumni_coordinator:
+        return Site.objects.all()
+    return Site.objects.filter(pk__in=list(scope.managed_site_ids))

@@ -42,13 +42,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.fields import DateField
 
 from backend.aftercare.models import (
     ACTIONABLE,
     OPEN_FOLLOW_UP_STATUSES,
     AftercarePlan,
+    AlumniTeamMembership,
     AttemptResult,
     ContactAttempt,
     ContactChannel,
@@ -72,7 +73,7 @@ from backend.care.models import (
 )
 from backend.network.models import LevelCode, Program, Site
 from services import access, followup_work
-from services.audit import audit_record
+from services.audit import audit_record, audit_record_bulk
 from services.census import local_today
 from services.clock import check_not_future, resolve_now
 from services.errors import (
@@ -224,19 +225,29 @@ def _clean_plan(plan: AftercarePlan, changes: Mapping[str, Any]) -> dict[str, An
     return changed
 
 
+def _empty_plan_fields() -> dict[str, Any]:
+    """Each plan field at its empty value (no, blank, null, no days)."""
+    return {name: AftercarePlan._meta.get_field(name).get_default() for name in PLAN_FIELDS}
+
+
 @transaction.atomic
 def aftercare_plan_upsert(
     *,
     actor: AbstractBaseUser,
     client: Client,
     changes: Mapping[str, Any],
+    replace: bool = False,
     now: datetime | None = None,
 ) -> AftercarePlan:
     """Write the plan of the client's current (else latest) episode, creating it
     if needed. `changes` maps plan fields (PLAN_FIELDS) to new values; the rest
-    is kept. Before discharge the care team of the client's program writes it,
-    after discharge also the alumni team (access.can_edit_aftercare_plan)."""
+    is kept, or with `replace` reset to its empty value: the plan becomes
+    `changes` alone (an HTTP PUT), so withdrawing consent is leaving it out.
+    Before discharge the care team of the client's program writes it, after
+    discharge also the alumni team (access.can_edit_aftercare_plan)."""
     now = resolve_now(now)
+    if replace:
+        changes = {**_empty_plan_fields(), **changes}
     _require_aftercare_visible(actor, client)
     client_lock(client.pk)
     episode = aftercare_episode_of(client)
@@ -327,6 +338,21 @@ def follow_up_dates(
     return due_on, due_on + timedelta(days=milestone.window_days)
 
 
+def _assignable_users() -> QuerySet:
+    """The users a follow-up may be given to: the active alumni coordinators
+    (access.alumni_coordinators), as one subquery."""
+    return get_user_model().objects.filter(pk__in=access.alumni_coordinators().values("pk"))
+
+
+def _open_follow_up_count() -> Count:
+    """A user's load: their open (scheduled or due) follow-ups, counted in SQL."""
+    return Count(
+        "assigned_follow_ups",
+        filter=Q(assigned_follow_ups__status__in=OPEN_FOLLOW_UP_STATUSES),
+        distinct=True,
+    )
+
+
 def follow_up_assignee_pick(site: Site) -> AbstractBaseUser | None:
     """The member of the site's alumni team with the fewest open follow-ups
     (ties: the username), else the least-loaded alumni coordinator of all,
@@ -335,20 +361,38 @@ def follow_up_assignee_pick(site: Site) -> AbstractBaseUser | None:
     Best effort: two discharges at once may pick the same person; nothing is
     locked for a balance that the next assignment corrects anyway.
     """
-    coordinators = access.alumni_coordinators().values("pk")
-    users = get_user_model().objects.filter(pk__in=coordinators)
+    users = _assignable_users()
     members = users.filter(alumni_memberships__site=site)
     pool = members if members.exists() else users
+    return pool.annotate(load=_open_follow_up_count()).order_by("load", "username", "pk").first()
+
+
+def follow_up_assignees(user: AbstractBaseUser, *, site_id: UUID | None = None) -> QuerySet:
+    """Whom `user` may give follow-ups to, by username: every active alumni
+    coordinator (the rule of the reassignment services) when the user may
+    reassign some follow-up (access.follow_up_reassign_sites), else nobody.
+
+    Each carries `open_follow_ups` (their scheduled and due follow-ups at
+    every site: the load that follow_up_assignee_pick balances) and their
+    alumni team memberships, with the site, prefetched. With `site_id`, only
+    the members of that site's alumni team; a site whose follow-ups the user
+    may not reassign is NotFound (field `site`), as if it did not exist.
+    """
+    sites = access.follow_up_reassign_sites(user)
+    if site_id is not None:
+        if not sites.filter(pk=site_id).exists():
+            raise NotFound(field="site")
+    elif not sites.exists():
+        return get_user_model().objects.none()
+    users = _assignable_users()
+    if site_id is not None:
+        users = users.filter(alumni_memberships__site_id=site_id)
+    memberships = AlumniTeamMembership.objects.select_related("site").order_by("site__name", "pk")
     return (
-        pool.annotate(
-            load=Count(
-                "assigned_follow_ups",
-                filter=Q(assigned_follow_ups__status__in=OPEN_FOLLOW_UP_STATUSES),
-                distinct=True,
-            )
-        )
-        .order_by("load", "username", "pk")
-        .first()
+        users.only("pk", "username", "first_name", "last_name")
+        .annotate(open_follow_ups=_open_follow_up_count())
+        .prefetch_related(Prefetch("alumni_memberships", queryset=memberships))
+        .order_by("username", "pk")
     )
 
 
@@ -432,24 +476,42 @@ def aftercare_open(
 
 def _end_course(*, client_id: UUID, reason: str, actor: AbstractBaseUser, now: datetime) -> int:
     """Readmission or death: the client's scheduled and due follow-ups are
-    cancelled, the missed ones leave the queue. The client is locked already."""
+    cancelled, the missed ones leave the queue. The client is locked already.
+
+    Three queries however many follow-ups end: their locks, one UPDATE (whose
+    CASE cancels only the open ones) and one insert of their audit rows."""
     rows = list(
-        FollowUp.objects.select_for_update().filter(ACTIONABLE, client_id=client_id).order_by("pk")
+        FollowUp.objects.select_for_update()
+        .filter(ACTIONABLE, client_id=client_id)
+        .order_by("pk")
+        .values_list("pk", "status")
     )
-    for follow_up in rows:
-        if follow_up.status in OPEN_FOLLOW_UP_STATUSES:
-            follow_up.status = FollowUpStatus.CANCELLED
-        follow_up.ended_at, follow_up.ended_reason, follow_up.updated_at = now, reason, now
-        follow_up.save(update_fields=["status", "ended_at", "ended_reason", "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="follow_up",
-            object_id=follow_up.pk,
-            client_id=client_id,
-            detail={"event": "ended", "reason": reason, "status": follow_up.status},
-            now=now,
-        )
+    if not rows:
+        return 0
+    FollowUp.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+        status=Case(
+            When(status__in=OPEN_FOLLOW_UP_STATUSES, then=Value(FollowUpStatus.CANCELLED)),
+            default=F("status"),
+        ),
+        ended_at=now,
+        ended_reason=reason,
+        updated_at=now,
+    )
+    # The status each one ended with, as the UPDATE's CASE set it.
+    ended = [
+        (pk, FollowUpStatus.CANCELLED if status in OPEN_FOLLOW_UP_STATUSES else status)
+        for pk, status in rows
+    ]
+    audit_record_bulk(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="follow_up",
+        records=[
+            (pk, client_id, {"event": "ended", "reason": reason, "status": status})
+            for pk, status in ended
+        ],
+        now=now,
+    )
     return len(rows)
 
 
@@ -698,6 +760,17 @@ def site_today(site: Site, now: datetime) -> date:
     return local_today(site.time_zone, now)
 
 
+def _clients_lock(client_ids: Iterable[UUID]) -> None:
+    """Lock several clients' rows in one query, in id order (PostgreSQL locks
+    the rows of `ORDER BY ... FOR UPDATE` in that order)."""
+    list(
+        Client.objects.select_for_update()
+        .filter(pk__in=list(client_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _locked(follow_up: FollowUp) -> FollowUp:
     """Client first, then the follow-up: the order every writer takes."""
     client_lock(follow_up.client_id)
@@ -889,6 +962,15 @@ def follow_up_reassign_check(
     _check_reassign(actor, follow_up)
 
 
+def _reassigned_detail(previous_id: int | None, assignee: AbstractBaseUser | None) -> dict:
+    """The audit detail of a reassignment: user ids, "" for nobody."""
+    return {
+        "event": "reassigned",
+        "from": str(previous_id) if previous_id else "",
+        "to": str(assignee.pk) if assignee else "",
+    }
+
+
 def _reassign(follow_up: FollowUp, assignee, *, actor, now: datetime) -> None:
     _check_reassign(actor, follow_up)
     previous = follow_up.assignee_id
@@ -903,11 +985,7 @@ def _reassign(follow_up: FollowUp, assignee, *, actor, now: datetime) -> None:
         object_type="follow_up",
         object_id=follow_up.pk,
         client_id=follow_up.client_id,
-        detail={
-            "event": "reassigned",
-            "from": str(previous) if previous else "",
-            "to": str(assignee.pk) if assignee else "",
-        },
+        detail=_reassigned_detail(previous, assignee),
         now=now,
     )
 
@@ -951,10 +1029,11 @@ def follow_ups_reassign_bulk(
         raise NotFound(field="follow_ups") from exc
     if len(visible) != len(ids):
         raise NotFound(field="follow_ups")
-    # Clients in a fixed order, then their follow-ups: no two bulk reassignments
-    # (or a bulk and a single change) can wait on each other in a circle.
-    for client_id in sorted(set(visible.values()), key=str):
-        client_lock(client_id)
+    # The clients, then their follow-ups, each locked in one query in id order:
+    # no two bulk reassignments (or a bulk and a single change) can wait on
+    # each other in a circle. Then one UPDATE and one audit insert: the cost
+    # does not grow with the number of follow-ups.
+    _clients_lock(set(visible.values()))
     rows = list(
         FollowUp.objects.select_for_update(of=("self",))
         .select_related("site")
@@ -962,7 +1041,21 @@ def follow_ups_reassign_bulk(
         .order_by("pk")
     )
     for follow_up in rows:
-        _reassign(follow_up, assignee, actor=actor, now=now)
+        _check_reassign(actor, follow_up)  # all are checked before any moves
+    new_id = assignee.pk if assignee else None
+    moving = [follow_up for follow_up in rows if follow_up.assignee_id != new_id]
+    if not moving:
+        return rows
+    FollowUp.objects.filter(pk__in=[f.pk for f in moving]).update(assignee=assignee, updated_at=now)
+    audit_record_bulk(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="follow_up",
+        records=[(f.pk, f.client_id, _reassigned_detail(f.assignee_id, assignee)) for f in moving],
+        now=now,
+    )
+    for follow_up in moving:
+        follow_up.assignee, follow_up.updated_at = assignee, now
     return rows
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -72,27 +73,95 @@ WINDOWS = tuple(sorted({*FOLLOW_UP_DAYS, *READMISSION_DAYS}))
 # Returning to treatment: a placement at any level but alumni.
 TREATMENT_LEVELS = tuple(code for code in LevelCode.values if code != LevelCode.ALUMNI)
 
-COURSE_FIELDS = (
-    "courses",
-    *(
-        f"followup_{n}d_{part}"
-        for n in FOLLOW_UP_DAYS
-        for part in ("reached", "eligible", "percent")
-    ),
-    *(
-        f"readmission_{n}d_{part}"
-        for n in READMISSION_DAYS
-        for part in ("readmitted", "eligible", "percent")
-    ),
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a row, and the names of its three columns:
+    `<name>_<numerator>`, `<name>_<denominator>` and `<name>_percent`.
+
+    `days` is the window of a course figure; `milestone` the code of a
+    milestone figure. The help texts say what the numerator and the
+    denominator count (the API documents them).
+    """
+
+    name: str
+    numerator: str
+    denominator: str
+    numerator_help: str
+    denominator_help: str
+    days: int | None = None
+    milestone: str = ""
+
+    @property
+    def numerator_column(self) -> str:
+        return f"{self.name}_{self.numerator}"
+
+    @property
+    def denominator_column(self) -> str:
+        return f"{self.name}_{self.denominator}"
+
+    @property
+    def percent_column(self) -> str:
+        return f"{self.name}_percent"
+
+    @property
+    def columns(self) -> tuple[str, str, str]:
+        return (self.numerator_column, self.denominator_column, self.percent_column)
+
+    def values(self, numerator: int, denominator: int) -> dict:
+        """The figure's three columns in a row: the counts, and the share in percent."""
+        return {
+            self.numerator_column: numerator,
+            self.denominator_column: denominator,
+            self.percent_column: percent(numerator, denominator),
+        }
+
+
+FOLLOW_UP_FIGURES = tuple(
+    Figure(
+        f"followup_{days}d",
+        "reached",
+        "eligible",
+        f"Courses with a follow-up completed, client reached, by day {days}.",
+        f"Courses whose day {days} has ended, not back in treatment by then.",
+        days=days,
+    )
+    for days in FOLLOW_UP_DAYS
 )
-REACH_FIELDS = tuple(
-    f"reach_{code}_{part}" for code in MILESTONES for part in ("reached", "eligible", "percent")
+READMISSION_FIGURES = tuple(
+    Figure(
+        f"readmission_{days}d",
+        "readmitted",
+        "eligible",
+        f"Courses whose client returned to treatment by day {days}.",
+        f"Courses whose day {days} has ended.",
+        days=days,
+    )
+    for days in READMISSION_DAYS
 )
-RECOVERY_FIELDS = tuple(
-    f"recovery_{code}_{part}"
+REACH_FIGURES = tuple(
+    Figure(
+        f"reach_{code}",
+        "reached",
+        "eligible",
+        f"{code} follow-ups completed with the client reached.",
+        f"{code} follow-ups completed, or whose window has closed.",
+        milestone=code,
+    )
+    for code in MILESTONES
+)
+RECOVERY_FIGURES = tuple(
+    Figure(
+        f"recovery_{code}",
+        "in_recovery",
+        "reached",
+        f"{code} follow-ups where the client said they were in recovery.",
+        f"{code} follow-ups completed with the client reached.",
+        milestone=code,
+    )
     for code in RECOVERY_MILESTONES
-    for part in ("in_recovery", "reached", "percent")
 )
+FIGURES = (*FOLLOW_UP_FIGURES, *READMISSION_FIGURES, *REACH_FIGURES, *RECOVERY_FIGURES)
 # The columns of each row, in order (the CSV header, even of an empty answer).
 METRICS_COLUMNS = (
     "site",
@@ -100,9 +169,8 @@ METRICS_COLUMNS = (
     "level",
     "from",
     "to",
-    *COURSE_FIELDS,
-    *REACH_FIELDS,
-    *RECOVERY_FIELDS,
+    "courses",
+    *(column for figure in FIGURES for column in figure.columns),
 )
 
 
@@ -258,23 +326,26 @@ def _within(window: int | None, days: int) -> bool:
     return window is not None and window <= days
 
 
-def _course_figures(groups: list[dict]) -> dict:
-    """Add up `_course_groups` rows of one site and level into the course figures."""
-    figures = {"courses": sum(g["n"] for g in groups)}
-    for days in FOLLOW_UP_DAYS:
+def _course_figures(groups: list[dict]) -> dict[str, tuple[int, int]]:
+    """Add up `_course_groups` rows of one site and level into the course
+    figures: (numerator, denominator) by figure name."""
+    figures = {}
+    for figure in FOLLOW_UP_FIGURES:
         # A client back in treatment within the window is not followed up by
         # the alumni team (their follow-ups end): out of the denominator, as
         # HEDIS leaves out readmissions.
+        days = figure.days
         eligible = [
             g for g in groups if g["elapsed"] >= days and not _within(g["returned_within"], days)
         ]
-        figures[f"followup_{days}d"] = (
+        figures[figure.name] = (
             sum(g["n"] for g in eligible if _within(g["reached_within"], days)),
             sum(g["n"] for g in eligible),
         )
-    for days in READMISSION_DAYS:
+    for figure in READMISSION_FIGURES:
+        days = figure.days
         eligible = [g for g in groups if g["elapsed"] >= days]
-        figures[f"readmission_{days}d"] = (
+        figures[figure.name] = (
             sum(g["n"] for g in eligible if _within(g["returned_within"], days)),
             sum(g["n"] for g in eligible),
         )
@@ -346,15 +417,6 @@ def aftercare_metrics(
     return [_row(rows, by_milestone, date_from, date_to) for rows in ordered]
 
 
-def _ratio(name: str, numerator: str, figures: tuple[int, int], denominator="eligible") -> dict:
-    """`<name>_<numerator>`, `<name>_<denominator>` and `<name>_percent`."""
-    return {
-        f"{name}_{numerator}": figures[0],
-        f"{name}_{denominator}": figures[1],
-        f"{name}_percent": percent(*figures),
-    }
-
-
 def _row(groups: list[dict], by_milestone: dict, date_from: dt.date, date_to: dt.date) -> dict:
     """The answer's row of one site and level, from its course groups and milestone figures."""
     first = groups[0]
@@ -366,21 +428,14 @@ def _row(groups: list[dict], by_milestone: dict, date_from: dt.date, date_to: dt
         "level": level,
         "from": date_from,
         "to": date_to,
-        "courses": courses["courses"],
+        "courses": sum(g["n"] for g in groups),
     }
-    for days in FOLLOW_UP_DAYS:
-        row |= _ratio(f"followup_{days}d", "reached", courses[f"followup_{days}d"])
-    for days in READMISSION_DAYS:
-        row |= _ratio(f"readmission_{days}d", "readmitted", courses[f"readmission_{days}d"])
-    for code in MILESTONES:
-        m = by_milestone.get((site, level, code), {})
-        row |= _ratio(f"reach_{code}", "reached", (m.get("n_reached", 0), m.get("n_eligible", 0)))
-    for code in RECOVERY_MILESTONES:
-        m = by_milestone.get((site, level, code), {})
-        row |= _ratio(
-            f"recovery_{code}",
-            "in_recovery",
-            (m.get("n_in_recovery", 0), m.get("n_reached", 0)),
-            denominator="reached",
-        )
+    for figure in (*FOLLOW_UP_FIGURES, *READMISSION_FIGURES):
+        row |= figure.values(*courses[figure.name])
+    for figure in REACH_FIGURES:
+        m = by_milestone.get((site, level, figure.milestone), {})
+        row |= figure.values(m.get("n_reached", 0), m.get("n_eligible", 0))
+    for figure in RECOVERY_FIGURES:
+        m = by_milestone.get((site, level, figure.milestone), {})
+        row |= figure.values(m.get("n_in_recovery", 0), m.get("n_reached", 0))
     return row

@@ -1,7 +1,8 @@
 """Audit rows: who read or changed which client's record, and when.
 
 Writes are audited inside the service's transaction, so a change and its
-audit row commit together or not at all. Reads are audited by the API layer
+audit row commit together or not at all (`audit_record_bulk` writes the rows
+of a change to many records in one insert). Reads are audited by the API layer
 through `audit_reads`, one bulk insert per response whatever its size.
 """
 
@@ -36,16 +37,16 @@ def audit_record(
     )
 
 
-def audit_reads(
+def audit_record_bulk(
     *,
     actor: AbstractBaseUser,
+    action: AuditAction,
     object_type: str,
-    records: Iterable[tuple[UUID, UUID]],
-    action: AuditAction = AuditAction.VIEW,
-    detail: dict | None = None,
+    records: Iterable[tuple[UUID, UUID, dict | None]],
     now: datetime | None = None,
-) -> int:
-    """Record that `actor` read these (object id, client id) pairs; one query."""
+) -> list[AuditEvent]:
+    """The rows `audit_record` would write for each (object id, client id,
+    detail), in one insert: for a service that changes many records at once."""
     at = resolve_now(now)
     rows = [
         AuditEvent(
@@ -57,8 +58,26 @@ def audit_reads(
             client_id=client_id,
             detail=detail or {},
         )
-        for object_id, client_id in records
+        for object_id, client_id, detail in records
     ]
-    if rows:
-        AuditEvent.objects.bulk_create(rows)
-    return len(rows)
+    return AuditEvent.objects.bulk_create(rows) if rows else []
+
+
+def audit_reads(
+    *,
+    actor: AbstractBaseUser,
+    object_type: str,
+    records: Iterable[tuple[UUID, UUID]],
+    action: AuditAction = AuditAction.VIEW,
+    detail: dict | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Record that `actor` read these (object id, client id) pairs; one query."""
+    written = audit_record_bulk(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        records=((object_id, client_id, detail) for object_id, client_id in records),
+        now=now,
+    )
+    return len(written)

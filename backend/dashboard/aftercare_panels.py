@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from backend.network.models import LevelOfCare
 from services.aftercare_metrics import (
-    FOLLOW_UP_DAYS,
-    MILESTONES,
-    READMISSION_DAYS,
-    RECOVERY_MILESTONES,
+    FOLLOW_UP_FIGURES,
+    REACH_FIGURES,
+    READMISSION_FIGURES,
+    RECOVERY_FIGURES,
+    Figure,
     percent,
 )
 
@@ -41,30 +42,34 @@ MILESTONE_LABELS = {
 
 @dataclass(frozen=True)
 class Measure:
-    """A figure of the answer: its column prefix, the suffixes of its
-    numerator and denominator, and its heading on the page."""
+    """A figure of the answer (services.aftercare_metrics.Figure, which names
+    its columns) with its heading on the page."""
 
-    name: str
-    numerator: str
-    denominator: str
+    figure: Figure
     label: str
 
+    @property
+    def name(self) -> str:
+        return self.figure.name
 
-FOLLOW_UP = tuple(
-    Measure(f"followup_{n}d", "reached", "eligible", f"Within {n} days") for n in FOLLOW_UP_DAYS
-)
-READMISSION = tuple(
-    Measure(f"readmission_{n}d", "readmitted", "eligible", f"Within {n} days")
-    for n in READMISSION_DAYS
-)
-REACH = tuple(
-    Measure(f"reach_{code}", "reached", "eligible", MILESTONE_LABELS.get(code, code))
-    for code in MILESTONES
-)
-RECOVERY = tuple(
-    Measure(f"recovery_{code}", "in_recovery", "reached", MILESTONE_LABELS.get(code, code))
-    for code in RECOVERY_MILESTONES
-)
+
+def _measures(figures: tuple[Figure, ...]) -> tuple[Measure, ...]:
+    """Course figures are headed by their window, milestone figures by the milestone."""
+    return tuple(
+        Measure(
+            figure,
+            f"Within {figure.days} days"
+            if figure.days
+            else MILESTONE_LABELS.get(figure.milestone, figure.milestone),
+        )
+        for figure in figures
+    )
+
+
+FOLLOW_UP = _measures(FOLLOW_UP_FIGURES)
+READMISSION = _measures(READMISSION_FIGURES)
+REACH = _measures(REACH_FIGURES)
+RECOVERY = _measures(RECOVERY_FIGURES)
 MEASURES = (*FOLLOW_UP, *READMISSION, *REACH, *RECOVERY)
 
 
@@ -79,11 +84,11 @@ class Ratio:
 
     @property
     def numerator_column(self) -> str:
-        return f"{self.measure.name}_{self.measure.numerator}"
+        return self.measure.figure.numerator_column
 
     @property
     def denominator_column(self) -> str:
-        return f"{self.measure.name}_{self.measure.denominator}"
+        return self.measure.figure.denominator_column
 
     @property
     def percent(self) -> float | None:

@@ -8,9 +8,11 @@ days are calendar days from the anchor's day at the responsible site."""
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from backend.aftercare.models import (
     AftercarePlan,
@@ -28,7 +30,7 @@ from backend.network.models import LevelOfCare
 from backend.notifications.models import Notification
 from backend.work.models import WorkItem
 from services import aftercare, episodes, transfers
-from services.access import clients_visible_to, referrals_visible_to
+from services.access import access_scope, clients_visible_to, referrals_visible_to
 from services.aftercare import (
     MSG_CHANNEL_WITHOUT_CONSENT,
     MSG_CONSENT_NEEDS_CHANNEL,
@@ -44,7 +46,9 @@ from tests.factories import (
     ClientFactory,
     ProgramFactory,
     SiteFactory,
+    discharged_episode,
     finish_checklist,
+    follow_up_row,
     placed_client,
 )
 from tests.services.conftest import NOW
@@ -564,6 +568,95 @@ def test_readmission_ends_the_pending_follow_ups_of_the_earlier_episode(
     assert not FollowUp.objects.filter(episode=new_episode).exists()
 
 
+def _client_with_pending_follow_ups(network, users, pending: int):
+    """A client discharged from Austin residential with `pending` follow-ups
+    still to do (scheduled), one missed and one completed."""
+    episode = discharged_episode(
+        network.austin_residential,
+        users.austin,
+        admitted_at=NOW - 60 * DAY,
+        discharged_at=NOW - 20 * DAY,
+    )
+    row = lambda **fields: follow_up_row(  # noqa: E731
+        network.austin_residential, users.austin, episode=episode, **fields
+    )
+    return SimpleNamespace(
+        client=episode.client,
+        pending=[row(due_on=(NOW + (n + 1) * DAY).date()) for n in range(pending)],
+        missed=row(due_on=(NOW - 10 * DAY).date(), status=FollowUpStatus.MISSED),
+        completed=row(
+            due_on=(NOW - 13 * DAY).date(),
+            status=FollowUpStatus.COMPLETED,
+            completed_at=NOW - 12 * DAY,
+            completed_by=users.alumni,
+            reached=True,
+        ),
+    )
+
+
+def test_a_readmission_ends_a_course_and_audits_each_follow_up_it_ended(network, users):
+    # given a client with three follow-ups to do, one missed and one completed
+    story = _client_with_pending_follow_ups(network, users, 3)
+
+    # when they are admitted again
+    episodes.episode_admit(
+        actor=users.austin, client=story.client, program=network.austin_detox, now=NOW
+    )
+
+    # then the ones to do are cancelled, the missed one ended, the completed one untouched
+    after = {f.pk: f for f in FollowUp.objects.filter(client=story.client)}
+    for follow_up in story.pending:
+        ended = after[follow_up.pk]
+        assert (ended.status, ended.ended_at, ended.ended_reason, ended.updated_at) == (
+            FollowUpStatus.CANCELLED,
+            NOW,
+            "readmitted",
+            NOW,
+        )
+    missed = after[story.missed.pk]
+    assert (missed.status, missed.ended_at, missed.ended_reason) == ("missed", NOW, "readmitted")
+    completed = after[story.completed.pk]
+    assert (completed.ended_at, completed.ended_reason, completed.updated_at) == (
+        None,
+        "",
+        story.completed.updated_at,
+    )
+    # and each one ended has its audit row, saying how it ended
+    events = AuditEvent.objects.filter(object_type="follow_up", detail__event="ended")
+    assert sorted(
+        (e.object_id, e.client_id, e.actor, e.action, e.at, e.detail) for e in events
+    ) == sorted(
+        (
+            pk,
+            story.client.pk,
+            users.austin,
+            "update",
+            NOW,
+            {"event": "ended", "reason": "readmitted", "status": status},
+        )
+        for pk, status in [
+            *((f.pk, "cancelled") for f in story.pending),
+            (story.missed.pk, "missed"),
+        ]
+    )
+
+
+def _readmission_queries(network, users, pending: int) -> int:
+    story = _client_with_pending_follow_ups(network, users, pending)
+    access_scope(users.austin)  # the caller's roles, read once per request
+    with CaptureQueriesContext(connection) as captured:
+        episodes.episode_admit(
+            actor=users.austin, client=story.client, program=network.austin_detox, now=NOW
+        )
+    assert FollowUp.objects.filter(client=story.client, ended_at=NOW).count() == pending + 1
+    return len(captured)
+
+
+def test_ending_a_course_costs_the_same_queries_for_2_pending_follow_ups_as_for_7(network, users):
+    # the follow-ups' locks, one update, one audit insert, whatever their number
+    assert _readmission_queries(network, users, 2) == _readmission_queries(network, users, 7)
+
+
 def test_needs_readmission_refers_a_discharged_client_and_the_admission_links_it(
     due_follow_up, network, users
 ):
@@ -835,6 +928,93 @@ def test_withdrawing_consent_withdraws_every_channel(network, users):
     assert plan.consented_channels == []
     assert (plan.consent_phone, plan.consent_email) == (False, False)
     assert plan.contact_days == [1, 3, 5]
+
+
+def test_replacing_the_plan_resets_every_field_left_out(network, users):
+    # given a plan with supports, an emergency contact and consent to calls on Mondays
+    client = placed_client(network.austin_residential, users.austin, started_at=NOW - 9 * DAY)
+    aftercare.aftercare_plan_upsert(
+        actor=users.austin,
+        client=client,
+        changes={
+            "sober_living": True,
+            "sober_living_details": "Oak House.",
+            "emergency_contact_name": "Dana (sister)",
+            "consent_to_contact": True,
+            "consent_phone": True,
+            "contact_hours_from": dt.time(9),
+            "contact_hours_to": dt.time(17),
+            "contact_days": [1],
+        },
+        now=NOW,
+    )
+
+    # when it is replaced by a plan that names only the outpatient therapist
+    plan = aftercare.aftercare_plan_upsert(
+        actor=users.austin,
+        client=client,
+        changes={"outpatient_therapist": True},
+        replace=True,
+        now=NOW + DAY,
+    )
+
+    # then everything else is back to empty: no supports, no contact, no consent
+    plan.refresh_from_db()
+    assert plan.outpatient_therapist is True
+    assert (plan.sober_living, plan.sober_living_details, plan.emergency_contact_name) == (
+        False,
+        "",
+        "",
+    )
+    assert (plan.consent_to_contact, plan.consent_phone, plan.consented_channels) == (
+        False,
+        False,
+        [],
+    )
+    assert (plan.contact_hours_from, plan.contact_hours_to, plan.contact_days) == (None, None, [])
+    # and the audit names every field that changed
+    assert AuditEvent.objects.get(object_id=plan.pk, action="update").detail == {
+        "fields": sorted(
+            [
+                "outpatient_therapist",
+                "sober_living",
+                "sober_living_details",
+                "emergency_contact_name",
+                "consent_to_contact",
+                "consent_phone",
+                "contact_hours_from",
+                "contact_hours_to",
+                "contact_days",
+            ]
+        )
+    }
+
+
+def test_a_replacing_plan_with_a_channel_but_no_consent_names_the_channel(network, users):
+    # given a plan with consent to texts
+    client = placed_client(network.austin_residential, users.austin, started_at=NOW - 9 * DAY)
+    aftercare.aftercare_plan_upsert(
+        actor=users.austin,
+        client=client,
+        changes={"consent_to_contact": True, "consent_sms": True},
+        now=NOW,
+    )
+
+    # when a replacement keeps texts but leaves consent to contact out
+    with pytest.raises(InvalidInput) as refused:
+        aftercare.aftercare_plan_upsert(
+            actor=users.austin, client=client, changes={"consent_sms": True}, replace=True, now=NOW
+        )
+
+    # then consent left out is no, and the channel is refused (a partial change keeps it)
+    assert (refused.value.field, refused.value.message) == (
+        "consent_sms",
+        MSG_CHANNEL_WITHOUT_CONSENT,
+    )
+    kept = aftercare.aftercare_plan_upsert(
+        actor=users.austin, client=client, changes={"consent_sms": True}, now=NOW
+    )
+    assert kept.consented_channels == ["sms"]
 
 
 # --- what the database guarantees -------------------------------------------------------

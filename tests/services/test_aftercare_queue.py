@@ -9,6 +9,8 @@ Austin (Central time). One due date can therefore be "upcoming" at Austin and
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from backend.aftercare.models import AlumniTeamMembership, FollowUp, FollowUpStatus
 from backend.audit.models import AuditEvent
@@ -407,3 +409,89 @@ def test_a_bulk_reassignment_has_a_limit(users):
             actor=users.alumni, follow_up_ids=ids, assignee=None, now=NOW
         )
     assert refused.value.field == "follow_ups"
+
+
+def _bulk_reassignment_queries(network, users, assignee, n: int) -> int:
+    """The queries of moving n follow-ups, each of its own client, at once."""
+    rows = [
+        follow_up_row(network.austin_residential, users.austin, due_on=NOV[3]) for _ in range(n)
+    ]
+    access_scope(users.manager)  # the caller's roles, read once per request
+    with CaptureQueriesContext(connection) as captured:
+        moved = aftercare.follow_ups_reassign_bulk(
+            actor=users.manager, follow_up_ids=[f.pk for f in rows], assignee=assignee, now=NOW
+        )
+    assert {f.pk for f in moved} == {f.pk for f in rows}
+    return len(captured)
+
+
+def test_a_bulk_reassignment_costs_the_same_queries_for_2_follow_ups_as_for_6(network, users):
+    other = alumni_coordinator("alumni.other")
+
+    few = _bulk_reassignment_queries(network, users, other, 2)
+    many = _bulk_reassignment_queries(network, users, other, 6)
+
+    # 9 whatever their number: the savepoint and its release, the assignee's
+    # role (two), the visible ids, the clients' locks, the follow-ups' locks,
+    # one update and one audit insert
+    assert many == few
+    assert FollowUp.objects.filter(assignee=other).count() == 8
+
+
+def test_a_bulk_reassignment_audits_each_follow_up_it_moved_once(network, users):
+    # given one client's two follow-ups, unassigned, and another's, already the alumni's
+    first = follow_up_row(network.austin_residential, users.austin, due_on=NOV[3])
+    second = follow_up_row(
+        network.austin_residential, users.austin, due_on=NOV[4], episode=first.episode
+    )
+    theirs = follow_up_row(
+        network.austin_residential, users.austin, due_on=NOV[4], assignee=users.alumni
+    )
+
+    # when the manager gives all three to the alumni coordinator
+    moved = aftercare.follow_ups_reassign_bulk(
+        actor=users.manager,
+        follow_up_ids=[theirs.pk, second.pk, first.pk],
+        assignee=users.alumni,
+        now=NOW,
+    )
+
+    # then all three are answered, in id order, and are the alumni's
+    assert [f.pk for f in moved] == sorted([first.pk, second.pk, theirs.pk])
+    assert {f.assignee for f in FollowUp.objects.all()} == {users.alumni}
+    # and the two that moved were audited once each, the third not at all
+    events = AuditEvent.objects.filter(detail__event="reassigned")
+    assert sorted(
+        (e.object_id, e.client_id, e.actor, e.at, e.detail["from"], e.detail["to"]) for e in events
+    ) == sorted(
+        (f.pk, f.client_id, users.manager, NOW, "", str(users.alumni.pk)) for f in (first, second)
+    )
+    first.refresh_from_db()
+    assert first.updated_at == NOW
+    theirs_before = theirs.updated_at
+    theirs.refresh_from_db()
+    assert theirs.updated_at == theirs_before
+
+
+def test_a_bulk_reassignment_including_finished_work_moves_nothing(network, users):
+    # given a due follow-up and a completed one
+    due = follow_up_row(network.austin_residential, users.austin, due_on=NOV[3])
+    done = follow_up_row(
+        network.austin_residential,
+        users.austin,
+        due_on=NOV[1],
+        status=FollowUpStatus.COMPLETED,
+        completed_at=NOW,
+        completed_by=users.alumni,
+        reached=True,
+    )
+
+    # when both are given to the alumni coordinator
+    with pytest.raises(IllegalTransition):
+        aftercare.follow_ups_reassign_bulk(
+            actor=users.manager, follow_up_ids=[due.pk, done.pk], assignee=users.alumni, now=NOW
+        )
+
+    # then neither moved, and nothing was audited
+    assert not FollowUp.objects.filter(assignee=users.alumni).exists()
+    assert not AuditEvent.objects.filter(detail__event="reassigned").exists()

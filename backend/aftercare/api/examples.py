@@ -162,6 +162,17 @@ BULK_REASSIGN_REQUEST = OpenApiExample(
     value={"follow_ups": [FOLLOW_UP_ID, "9e1a3c5b-7d9f-4b1d-8a3c-5e7a9c1e3b77"], "assignee": 9},
     request_only=True,
 )
+ASSIGNEE = OpenApiExample(
+    "An alumni coordinator on Austin's team, leading it",
+    value={
+        "id": 9,
+        "username": "alumni.lead",
+        "full_name": "Morgan Lee",
+        "alumni_teams": [{"site": SITE_ID, "site_name": "Austin", "is_lead": True}],
+        "open_follow_ups": 42,
+    },
+    response_only=True,
+)
 
 REFERRAL = OpenApiExample("An open referral to detox", value=REFERRAL_VALUE, response_only=True)
 REFERRAL_ADMITTED = OpenApiExample(

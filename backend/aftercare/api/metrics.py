@@ -36,12 +36,12 @@ class MetricsQuery(RangeQuery):
 PERCENT_HELP = "The share in percent, one decimal; null when the denominator is 0."
 
 
-def _ratio_fields(name: str, numerator: tuple[str, str], denominator: tuple[str, str]) -> dict:
+def _ratio_fields(figure: metrics.Figure) -> dict:
     """A figure's three columns: its numerator, its denominator, its percent."""
     return {
-        f"{name}_{numerator[0]}": serializers.IntegerField(help_text=numerator[1]),
-        f"{name}_{denominator[0]}": serializers.IntegerField(help_text=denominator[1]),
-        f"{name}_percent": serializers.FloatField(allow_null=True, help_text=PERCENT_HELP),
+        figure.numerator_column: serializers.IntegerField(help_text=figure.numerator_help),
+        figure.denominator_column: serializers.IntegerField(help_text=figure.denominator_help),
+        figure.percent_column: serializers.FloatField(allow_null=True, help_text=PERCENT_HELP),
     }
 
 
@@ -59,31 +59,29 @@ class AftercareMetricsRowSerializer(serializers.Serializer):
         fields["courses"] = serializers.IntegerField(
             help_text="Courses (a discharge, or a step-down to alumni) that began in the range."
         )
-        for days in metrics.FOLLOW_UP_DAYS:
-            fields |= _ratio_fields(
-                f"followup_{days}d",
-                ("reached", f"Courses with a follow-up completed, client reached, by day {days}."),
-                ("eligible", f"Courses whose day {days} has ended, not back in treatment by then."),
-            )
-        for days in metrics.READMISSION_DAYS:
-            fields |= _ratio_fields(
-                f"readmission_{days}d",
-                ("readmitted", f"Courses whose client returned to treatment by day {days}."),
-                ("eligible", f"Courses whose day {days} has ended."),
-            )
-        for code in metrics.MILESTONES:
-            fields |= _ratio_fields(
-                f"reach_{code}",
-                ("reached", f"{code} follow-ups completed with the client reached."),
-                ("eligible", f"{code} follow-ups completed, or whose window has closed."),
-            )
-        for code in metrics.RECOVERY_MILESTONES:
-            fields |= _ratio_fields(
-                f"recovery_{code}",
-                ("in_recovery", f"{code} follow-ups where the client said they were in recovery."),
-                ("reached", f"{code} follow-ups completed with the client reached."),
-            )
+        for figure in metrics.FIGURES:
+            fields |= _ratio_fields(figure)
         return fields
+
+
+# The example's (numerator, denominator) of each figure.
+EXAMPLE_FIGURES = {
+    "followup_7d": (31, 44),
+    "followup_30d": (36, 40),
+    "readmission_30d": (4, 43),
+    "readmission_90d": (7, 37),
+    "reach_48h": (30, 46),
+    "reach_7d": (29, 44),
+    "reach_30d": (27, 40),
+    "reach_60d": (22, 36),
+    "reach_90d": (20, 33),
+    "reach_180d": (11, 19),
+    "reach_365d": (0, 0),
+    "recovery_30d": (21, 27),
+    "recovery_90d": (15, 20),
+    "recovery_180d": (8, 11),
+    "recovery_365d": (0, 0),
+}
 
 
 def _example_row() -> dict:
@@ -96,32 +94,8 @@ def _example_row() -> dict:
         "to": "2026-11-19",
         "courses": 48,
     }
-    figures = {
-        "followup_7d": ("reached", 31, 44),
-        "followup_30d": ("reached", 36, 40),
-        "readmission_30d": ("readmitted", 4, 43),
-        "readmission_90d": ("readmitted", 7, 37),
-        "reach_48h": ("reached", 30, 46),
-        "reach_7d": ("reached", 29, 44),
-        "reach_30d": ("reached", 27, 40),
-        "reach_60d": ("reached", 22, 36),
-        "reach_90d": ("reached", 20, 33),
-        "reach_180d": ("reached", 11, 19),
-        "reach_365d": ("reached", 0, 0),
-    }
-    for name, (numerator, n, d) in figures.items():
-        row |= {
-            f"{name}_{numerator}": n,
-            f"{name}_eligible": d,
-            f"{name}_percent": metrics.percent(n, d),
-        }
-    recovery = {"30d": (21, 27), "90d": (15, 20), "180d": (8, 11), "365d": (0, 0)}
-    for code, (n, d) in recovery.items():
-        row |= {
-            f"recovery_{code}_in_recovery": n,
-            f"recovery_{code}_reached": d,
-            f"recovery_{code}_percent": metrics.percent(n, d),
-        }
+    for figure in metrics.FIGURES:
+        row |= figure.values(*EXAMPLE_FIGURES[figure.name])
     return {name: row[name] for name in metrics.METRICS_COLUMNS}
 
 

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from backend.aftercare.models import (
     AftercarePlan,
+    AlumniTeamMembership,
     AttemptResult,
     ContactAttempt,
     ContactChannel,
@@ -324,6 +325,52 @@ class BulkReassignSerializer(ReassignSerializer):
         allow_empty=False,
         help_text="Follow-up ids: all are reassigned, or none.",
     )
+
+
+# --- who follow-ups may be given to -------------------------------------------
+
+
+class FollowUpAssigneeQuerySerializer(serializers.Serializer):
+    site = serializers.UUIDField(
+        required=False,
+        help_text="Only the members of this site's alumni team (a site whose follow-ups "
+        "you may reassign).",
+    )
+
+
+class AlumniTeamMembershipSerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(source="site.name", read_only=True)
+
+    class Meta:
+        model = AlumniTeamMembership
+        fields = ["site", "site_name", "is_lead"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "is_lead": {"help_text": "An alumni lead of the site: hears of its escalations."}
+        }
+
+
+class FollowUpAssigneeSerializer(serializers.ModelSerializer):
+    """An alumni coordinator, as someone to give follow-ups to."""
+
+    full_name = serializers.CharField(source="get_full_name", read_only=True)
+    alumni_teams = AlumniTeamMembershipSerializer(
+        source="alumni_memberships",
+        many=True,
+        read_only=True,
+        help_text="The sites whose alumni team they are on (each site's follow-ups go to its "
+        "team first).",
+    )
+    open_follow_ups = serializers.IntegerField(
+        read_only=True,
+        help_text="Their scheduled and due follow-ups, at every site: the load that "
+        "automatic assignment balances.",
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "full_name", "alumni_teams", "open_follow_ups"]
+        read_only_fields = fields
 
 
 # --- the plan ------------------------------------------------------------------

@@ -11,7 +11,7 @@ insert per response), the plan by aftercare_plan_get; writes by the services.
 import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -25,6 +25,8 @@ from backend.aftercare.api.serializers import (
     AttemptSerializer,
     BulkReassignSerializer,
     ContactAttemptSerializer,
+    FollowUpAssigneeQuerySerializer,
+    FollowUpAssigneeSerializer,
     FollowUpCompleteSerializer,
     FollowUpQuerySerializer,
     FollowUpSerializer,
@@ -39,6 +41,10 @@ from backend.api.viewsets import VisibleModelViewSet
 from services import access, aftercare
 
 ACTION_ERRORS = problem_responses(400, 403, 404, 409)
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="A page number within the paginated result set."),
+    OpenApiParameter("page_size", int, description="Number of results to return per page."),
+]
 
 
 def _validated(serializer_class, request, **kwargs) -> dict:
@@ -127,6 +133,22 @@ def with_relations(follow_ups):
         responses={200: FollowUpSerializer(many=True), **ACTION_ERRORS},
         examples=[examples.BULK_REASSIGN_REQUEST, examples.FOLLOW_UPS_REASSIGNED],
     ),
+    assignees=extend_schema(
+        summary="Whom follow-ups may be given to: the alumni coordinators, with their load",
+        description=(
+            "Every active alumni coordinator (the only people a follow-up may be assigned "
+            "to), by username, with the sites whose alumni team they are on (and whether they "
+            "lead it) and their open (scheduled or due) follow-ups at every site. For whoever "
+            "may reassign follow-ups: the alumni team, organisation admins and site managers; "
+            "anyone else gets an empty list. `site`: only the members of that site's alumni "
+            "team; a site whose follow-ups you may not reassign is a 404 naming `site`."
+        ),
+        # drf-spectacular takes a custom action for a retrieve: name it a list, with its pages.
+        operation_id="v1_follow_ups_assignees_list",
+        parameters=[FollowUpAssigneeQuerySerializer, *PAGE_PARAMETERS],
+        responses={200: FollowUpAssigneeSerializer(many=True), **problem_responses(400, 404)},
+        examples=[examples.ASSIGNEE],
+    ),
 )
 class FollowUpViewSet(mixins.RetrieveModelMixin, VisibleModelViewSet):
     serializer_class = FollowUpSerializer
@@ -195,6 +217,20 @@ class FollowUpViewSet(mixins.RetrieveModelMixin, VisibleModelViewSet):
         )
         follow_ups = self.get_queryset().filter(pk__in=[f.pk for f in moved])
         return Response(self._render(follow_ups.order_by("due_on", "id"), many=True))
+
+    @action(detail=False, methods=["get"])
+    def assignees(self, request):
+        query = FollowUpAssigneeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        users = aftercare.follow_up_assignees(
+            request.user, site_id=query.validated_data.get("site")
+        )
+        # The paginator itself, not self.paginate_queryset, which audits the
+        # page as follow-ups: these are staff, and no client's record is read.
+        page = self.paginator.paginate_queryset(users, request, view=self)
+        return self.paginator.get_paginated_response(
+            FollowUpAssigneeSerializer(page, many=True).data
+        )
 
     def _render(self, follow_ups, *, many=False, now=None):
         context = {"now": now or timezone.now()}
@@ -282,13 +318,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleM
 # --- the plan ------------------------------------------------------------------
 
 
-def _empty_plan_fields() -> dict:
-    """Each plan field at its empty value: what a PUT leaves out is reset to this."""
-    return {
-        name: AftercarePlan._meta.get_field(name).get_default() for name in aftercare.PLAN_FIELDS
-    }
-
-
 PLAN_WRITE_ERRORS = problem_responses(400, 403, 404, 409)
 
 
@@ -327,7 +356,7 @@ class AftercarePlanView(APIView):
         examples=[examples.PLAN_PUT_REQUEST, examples.PLAN],
     )
     def put(self, request, pk):
-        return self._write(request, pk, changes=_empty_plan_fields())
+        return self._write(request, pk, replace=True)
 
     @extend_schema(
         summary="Change some fields of the plan",
@@ -337,12 +366,14 @@ class AftercarePlanView(APIView):
         examples=[examples.PLAN_PATCH_REQUEST, examples.PLAN],
     )
     def patch(self, request, pk):
-        return self._write(request, pk, changes={})
+        return self._write(request, pk, replace=False)
 
-    def _write(self, request, pk, *, changes: dict) -> Response:
+    def _write(self, request, pk, *, replace: bool) -> Response:
         client = self._client(request, pk)
-        changes |= _validated(AftercarePlanWriteSerializer, request)
-        plan = aftercare.aftercare_plan_upsert(actor=request.user, client=client, changes=changes)
+        changes = _validated(AftercarePlanWriteSerializer, request)
+        plan = aftercare.aftercare_plan_upsert(
+            actor=request.user, client=client, changes=changes, replace=replace
+        )
         return Response(AftercarePlanSerializer(plan).data)
 
     @staticmethod
