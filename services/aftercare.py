@@ -73,7 +73,7 @@ from backend.care.models import (
 )
 from backend.network.models import LevelCode, Program, Site
 from services import access, followup_work
-from services.audit import audit_record, audit_record_bulk
+from services.audit import audit_reads, audit_record, audit_record_bulk
 from services.census import local_today
 from services.clock import check_not_future, resolve_now
 from services.errors import (
@@ -261,6 +261,10 @@ def aftercare_plan_upsert(
         plan = _new_plan(episode, actor, now)
     changed = _clean_plan(plan, changes)
     if not created and not changed:
+        # Nothing to write, but the caller gets the plan back: that is a read.
+        audit_reads(
+            actor=actor, object_type="aftercare_plan", records=[(plan.pk, client.pk)], now=now
+        )
         return plan
     plan.updated_at, plan.updated_by = now, actor
     plan.save()
@@ -461,16 +465,16 @@ def aftercare_open(
             )
         )
     FollowUp.objects.bulk_create(follow_ups)
-    for follow_up in follow_ups:
-        audit_record(
-            actor=actor,
-            action=AuditAction.CREATE,
-            object_type="follow_up",
-            object_id=follow_up.pk,
-            client_id=episode.client_id,
-            detail={"milestone": follow_up.milestone, "due_on": follow_up.due_on.isoformat()},
-            now=now,
-        )
+    audit_record_bulk(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="follow_up",
+        records=[
+            (f.pk, episode.client_id, {"milestone": f.milestone, "due_on": f.due_on.isoformat()})
+            for f in follow_ups
+        ],
+        now=now,
+    )
     return follow_ups
 
 
@@ -975,6 +979,13 @@ def _reassign(follow_up: FollowUp, assignee, *, actor, now: datetime) -> None:
     _check_reassign(actor, follow_up)
     previous = follow_up.assignee_id
     if previous == (assignee.pk if assignee else None):
+        # Nothing moves, but the caller gets the follow-up back: that is a read.
+        audit_reads(
+            actor=actor,
+            object_type="follow_up",
+            records=[(follow_up.pk, follow_up.client_id)],
+            now=now,
+        )
         return
     follow_up.assignee = assignee
     follow_up.updated_at = now
@@ -998,7 +1009,9 @@ def follow_up_reassign(
     assignee: AbstractBaseUser | None,
     now: datetime | None = None,
 ) -> FollowUp:
-    """Give a follow-up that is still work to another alumni coordinator (None: unassign)."""
+    """Give a follow-up that is still work to another alumni coordinator (None:
+    unassign). To whoever has it already: nothing changes, and it is audited
+    as read (the caller gets it back)."""
     now = resolve_now(now)
     _require_assignable(assignee)
     follow_up = _locked(follow_up)
@@ -1015,7 +1028,9 @@ def follow_ups_reassign_bulk(
     now: datetime | None = None,
 ) -> list[FollowUp]:
     """Reassign several follow-ups at once, all or none: an id the caller cannot
-    see is NotFound (field `follow_ups`), as if it did not exist."""
+    see is NotFound (field `follow_ups`), as if it did not exist. Those already
+    the assignee's stay as they are; all are returned, so those are audited
+    as read and the others as changed."""
     now = resolve_now(now)
     ids = list(dict.fromkeys(str(pk) for pk in follow_up_ids))
     if len(ids) > BULK_REASSIGN_MAX:
@@ -1031,8 +1046,8 @@ def follow_ups_reassign_bulk(
         raise NotFound(field="follow_ups")
     # The clients, then their follow-ups, each locked in one query in id order:
     # no two bulk reassignments (or a bulk and a single change) can wait on
-    # each other in a circle. Then one UPDATE and one audit insert: the cost
-    # does not grow with the number of follow-ups.
+    # each other in a circle. Then one UPDATE and two audit inserts (the
+    # reads, the moves): the cost does not grow with the number of follow-ups.
     _clients_lock(set(visible.values()))
     rows = list(
         FollowUp.objects.select_for_update(of=("self",))
@@ -1044,6 +1059,14 @@ def follow_ups_reassign_bulk(
         _check_reassign(actor, follow_up)  # all are checked before any moves
     new_id = assignee.pk if assignee else None
     moving = [follow_up for follow_up in rows if follow_up.assignee_id != new_id]
+    # Those already the assignee's do not move, but the caller gets them back:
+    # that is a read.
+    audit_reads(
+        actor=actor,
+        object_type="follow_up",
+        records=[(f.pk, f.client_id) for f in rows if f.assignee_id == new_id],
+        now=now,
+    )
     if not moving:
         return rows
     FollowUp.objects.filter(pk__in=[f.pk for f in moving]).update(assignee=assignee, updated_at=now)

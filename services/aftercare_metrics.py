@@ -60,6 +60,7 @@ from backend.network.models import LevelCode, Site
 from services import access
 from services.census import day_start, local_today
 from services.clock import resolve_now
+from services.errors import NotFound
 
 # The milestones reported one by one: the codes of the seeded default
 # protocol. A milestone of another code (a protocol edited in the admin) still
@@ -182,6 +183,20 @@ def aftercare_metrics_sites(user) -> QuerySet[Site]:
     if scope.is_org_admin or scope.is_alumni_coordinator:
         return Site.objects.all()
     return Site.objects.filter(pk__in=list(scope.care_site_ids))
+
+
+def aftercare_metrics_zones(user, *, site_id=None) -> set[str]:
+    """The time zones of the sites whose metrics the user reads (of `site_id`
+    alone, when given): the zones of "today" when a question leaves out its
+    days. A site that is not the user's answers "not found", as if it did not
+    exist (as census_site_require does for the census). One query."""
+    sites = aftercare_metrics_sites(user)
+    if site_id is not None:
+        sites = sites.filter(pk=site_id)
+    zones = set(sites.order_by().values_list("time_zone", flat=True).distinct())
+    if site_id is not None and not zones:
+        raise NotFound()
+    return zones
 
 
 def percent(numerator: int, denominator: int) -> float | None:

@@ -2,8 +2,10 @@
 
 Writes are audited inside the service's transaction, so a change and its
 audit row commit together or not at all (`audit_record_bulk` writes the rows
-of a change to many records in one insert). Reads are audited by the API layer
-through `audit_reads`, one bulk insert per response whatever its size.
+of a change to many records in one insert). Reads are audited through
+`audit_reads`, one bulk insert per response whatever its size: by the API layer
+and the admin for what they show, and by a service when a write that changes
+nothing hands the record back (a read, not an update).
 """
 
 from collections.abc import Iterable

@@ -4,14 +4,13 @@ Protocols and their milestones are data, edited here (a change applies to
 follow-ups scheduled afterwards). Alumni team memberships are edited here.
 Plans, follow-ups and referrals are clinical records: shown read-only, except
 a follow-up's assignee, which is changed through the same service as the API.
-Opening a plan or a follow-up is audited, as a client's page is.
+Their pages are audited as the API's reads are (AuditedReads): a `view` row
+for a record opened, a `list` row for each record on a list page.
 """
-
-import uuid
 
 from django.contrib import admin
 
-from backend.accounts.admin_access import OrganisationAdminOnly
+from backend.accounts.admin_access import AuditedReads, OrganisationAdminOnly
 from backend.aftercare.models import (
     AftercarePlan,
     AlumniTeamMembership,
@@ -22,7 +21,6 @@ from backend.aftercare.models import (
     Referral,
 )
 from services import access, aftercare
-from services.audit import audit_reads
 from services.errors import DomainError
 
 
@@ -52,25 +50,6 @@ class ReadOnly(OrganisationAdminOnly):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class AuditedChangeView:
-    """Opening one record writes a `view` audit row, as a client's page does."""
-
-    audit_object_type = ""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            record = self.model.objects.filter(pk=uuid.UUID(str(object_id))).first()
-            if record is not None:
-                audit_reads(
-                    actor=request.user,
-                    object_type=self.audit_object_type,
-                    records=[(record.pk, record.client_id)],
-                    detail={"path": request.path, "via": "admin"},
-                )
-        return response
 
 
 class FollowUpMilestoneInline(OrganisationAdminEdits, admin.TabularInline):
@@ -119,7 +98,7 @@ class ContactAttemptInline(admin.TabularInline):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(AuditedChangeView, OrganisationAdminOnly, admin.ModelAdmin):
+class FollowUpAdmin(AuditedReads, OrganisationAdminOnly, admin.ModelAdmin):
     """Read-only but for the assignee, which goes through follow_up_reassign."""
 
     audit_object_type = "follow_up"
@@ -201,10 +180,10 @@ class FollowUpAdmin(AuditedChangeView, OrganisationAdminOnly, admin.ModelAdmin):
 
 
 @admin.register(AftercarePlan)
-class AftercarePlanAdmin(AuditedChangeView, ReadOnly, admin.ModelAdmin):
+class AftercarePlanAdmin(AuditedReads, ReadOnly, admin.ModelAdmin):
     """Care teams write plans through the API, under its access rules."""
 
-    audit_object_type = "aftercare_plan"
+    audit_object_type = "aftercare_plan"  # audit_client: its own client_id (its episode's client)
     list_display = ["client", "episode", "consent_to_contact", "updated_at"]
     list_filter = ["consent_to_contact"]
     list_select_related = ["client", "episode__client"]
@@ -212,7 +191,8 @@ class AftercarePlanAdmin(AuditedChangeView, ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnly, admin.ModelAdmin):
+class ReferralAdmin(AuditedReads, ReadOnly, admin.ModelAdmin):
+    audit_object_type = "referral"
     list_display = ["client", "to_program", "status", "created_at", "closed_at"]
     list_filter = ["status", "to_program__site"]
     list_select_related = ["client", "to_program"]

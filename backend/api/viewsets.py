@@ -47,9 +47,10 @@ class VisibleModelViewSet(viewsets.GenericViewSet):
         return page
 
 
+# GET of one record: the record in `serializer_class`, and its `view` audit row.
+# (A comment, not a docstring: drf-spectacular would show a class docstring as the
+# description of every operation of a viewset that has none of its own.)
 class AuditedRetrieveMixin(mixins.RetrieveModelMixin):
-    """GET of one record: the record in `serializer_class`, and its `view` audit row."""
-
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
         self.audit([record])

@@ -9,6 +9,7 @@ so that a test run across midnight or a DST change still lands in the bucket.
 """
 
 import datetime as dt
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -339,6 +340,34 @@ def test_the_queue_narrows_to_an_assignee_and_a_site(api, network, users, queue)
 def test_a_bad_queue_parameter_is_a_400_naming_it(api, users, queue, params, field):
     response = api.as_user(users.alumni).get(FOLLOW_UPS, params)
     assert_problem(response, 400, code="invalid", fields={field})
+
+
+def _in_digits(number: int, zero: str) -> str:
+    """`number` written in the decimal digits that start at `zero`."""
+    return "".join(chr(ord(zero) + int(digit)) for digit in str(number))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda pk: "\u00b2",  # superscript two: a digit to str.isdigit, not to int()
+        lambda pk: "\u2460",  # circled one: the same
+        lambda pk: _in_digits(pk, "\u0660"),  # Arabic-Indic: int() reads them
+        lambda pk: _in_digits(pk, "\uff10"),  # fullwidth: the same
+    ],
+    ids=["superscript", "circled", "arabic-indic", "fullwidth"],
+)
+def test_an_assignee_is_me_or_an_id_in_ascii_digits(api, users, queue, written):
+    alumni = api.as_user(users.alumni)
+
+    # the other coordinator's id in ASCII digits is theirs
+    assert _ids(alumni.get(FOLLOW_UPS, {"assignee": str(queue.other.pk)})) == [
+        str(queue.houston.pk)
+    ]
+    # but in other digits it is a 400 naming assignee, never a 500 or someone
+    response = alumni.get(FOLLOW_UPS, {"assignee": written(queue.other.pk)})
+    problem = assert_problem(response, 400, code="invalid", fields={"assignee"})
+    assert error_for(problem, "assignee")["message"] == 'Must be "me" or a user id.'
 
 
 def test_an_empty_parameter_means_no_filter(api, users, queue):
@@ -792,6 +821,66 @@ def test_finished_work_is_not_reassigned(api, users, queue):
     assert_problem(response, 409, code="illegal_transition")
 
 
+def _audit_rows():
+    """Every audit row: (actor, action, object type, object, client, detail)."""
+    return sorted(
+        (e.actor_id, e.action, e.object_type, e.object_id, e.client_id, e.detail)
+        for e in AuditEvent.objects.all()
+    )
+
+
+def test_reassigning_to_whoever_has_it_already_is_audited_as_a_read(api, users, queue):
+    AuditEvent.objects.all().delete()
+
+    # when the alumni coordinator gives their own follow-up to themselves
+    response = api.as_user(users.alumni).post(
+        f"{FOLLOW_UPS}{queue.due.pk}/reassign/", {"assignee": users.alumni.pk}
+    )
+
+    # then it comes back, with the client's contact details, and that read is audited
+    assert response.status_code == 200, response.content
+    assert response.json()["client"]["id"] == str(queue.due.client_id)
+    assert response.json()["assignee"] == users.alumni.pk
+    assert _audit_rows() == [
+        (users.alumni.pk, "view", "follow_up", queue.due.pk, queue.due.client_id, {})
+    ]
+
+
+def test_a_bulk_reassignment_audits_what_moved_as_changed_and_the_rest_as_read(api, users, queue):
+    alumni = api.as_user(users.alumni)
+    AuditEvent.objects.all().delete()
+
+    # when the Houston follow-up (already the other's) and an Austin one go to the other
+    some = alumni.post(
+        f"{FOLLOW_UPS}reassign/",
+        {"follow_ups": [str(queue.houston.pk), str(queue.due.pk)], "assignee": queue.other.pk},
+    )
+
+    # then both come back; the one that moved is audited as changed, the other as read
+    assert some.status_code == 200, some.content
+    assert {row["id"] for row in some.json()} == {str(queue.houston.pk), str(queue.due.pk)}
+    moved = {"event": "reassigned", "from": str(users.alumni.pk), "to": str(queue.other.pk)}
+    assert _audit_rows() == sorted(
+        [
+            (users.alumni.pk, "update", "follow_up", queue.due.pk, queue.due.client_id, moved),
+            (users.alumni.pk, "view", "follow_up", queue.houston.pk, queue.houston.client_id, {}),
+        ]
+    )
+
+    # and when none of them moves, each is audited as read
+    AuditEvent.objects.all().delete()
+    none = alumni.post(
+        f"{FOLLOW_UPS}reassign/",
+        {"follow_ups": [str(queue.houston.pk), str(queue.due.pk)], "assignee": queue.other.pk},
+    )
+    assert none.status_code == 200, none.content
+    assert len(none.json()) == 2
+    assert _audit_rows() == sorted(
+        (users.alumni.pk, "view", "follow_up", f.pk, f.client_id, {})
+        for f in (queue.houston, queue.due)
+    )
+
+
 # --- referrals --------------------------------------------------------------------
 
 
@@ -954,6 +1043,27 @@ def test_put_replaces_the_plan_and_patch_changes_only_what_it_names(api, network
     ]
 
 
+def test_a_plan_write_that_changes_nothing_is_audited_as_a_read(api, network, users):
+    # given a written plan
+    client = placed_client(network.austin_residential, users.austin)
+    austin = api.as_user(users.austin)
+    whole = {"sober_living": True, "consent_to_contact": True, "consent_email": True}
+    written = austin.put(plan_url(client), whole)
+    assert written.status_code == 200, written.content
+    plan_id = written.json()["id"]
+    AuditEvent.objects.all().delete()
+
+    # when its care team patches nothing, then puts it again as it is
+    patched = austin.patch(plan_url(client), {})
+    put_again = austin.put(plan_url(client), whole)
+
+    # then the whole plan comes back unchanged, and each answer is audited as a read
+    assert patched.status_code == put_again.status_code == 200
+    assert patched.json() == put_again.json() == written.json()
+    read = (users.austin.pk, "view", "aftercare_plan", uuid.UUID(plan_id), client.pk, {})
+    assert _audit_rows() == [read, read]
+
+
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
@@ -1087,8 +1197,15 @@ def test_every_follow_up_and_referral_read_is_audited_once_per_record(
     page = alumni.get(FOLLOW_UPS, {"assignee": "me", "status": "overdue"})
     one = alumni.get(f"{FOLLOW_UPS}{queue.upcoming.pk}/")
     referrals = alumni.get(REFERRALS)
+    one_referral = alumni.get(f"{REFERRALS}{referred.pk}/")
 
     assert page.status_code == one.status_code == referrals.status_code == 200
+    assert one_referral.status_code == 200
+    assert (one.json()["id"], one_referral.json()["id"]) == (
+        str(queue.upcoming.pk),
+        str(referred.pk),
+    )
+    assert one.json()["site_today"] == str(site_today(queue.upcoming.site))
     audit = AuditEvent.objects.filter(actor=users.alumni)
     listed = audit.filter(object_type="follow_up", action="list")
     rows = page.json()["results"]
@@ -1098,6 +1215,8 @@ def test_every_follow_up_and_referral_read_is_audited_once_per_record(
     )
     assert audit.get(object_type="follow_up", action="view").object_id == queue.upcoming.pk
     assert audit.get(object_type="referral", action="list").object_id == referred.pk
+    opened = audit.get(object_type="referral", action="view")
+    assert (opened.object_id, opened.client_id) == (referred.pk, referred.client_id)
 
 
 # --- the cost of the lists --------------------------------------------------------

@@ -337,6 +337,56 @@ def test_a_program_protocol_beats_its_level_which_beats_the_default(network, use
     assert list(_schedule(episodes_by_name["detox"])) == DEFAULT_MILESTONES
 
 
+def _opening(program, users) -> tuple[list[FollowUp], int]:
+    """aftercare_open for a new client's past episode in `program`: the follow-ups
+    it scheduled, and the queries it took."""
+    episode = discharged_episode(
+        program, users.austin, admitted_at=NOW - 9 * DAY, discharged_at=NOW - DAY
+    )
+    with CaptureQueriesContext(connection) as captured:
+        follow_ups = aftercare.aftercare_open(
+            episode=episode,
+            anchor_at=episode.discharged_at,
+            from_program=program,
+            site=program.site,
+            actor=users.austin,
+            now=NOW,
+        )
+    return follow_ups, len(captured)
+
+
+def test_opening_a_course_costs_the_same_queries_for_1_milestone_as_for_7(network, users):
+    # given a protocol of one milestone for Austin residential (detox has the default seven)
+    own = FollowUpProtocol.objects.create(
+        name="Austin residential", program=network.austin_residential
+    )
+    FollowUpMilestone.objects.create(
+        protocol=own, code="24h", name="24 hours", offset=24, offset_unit="hours", window_days=0
+    )
+
+    # when a course opens after each
+    one, one_cost = _opening(network.austin_residential, users)
+    seven, seven_cost = _opening(network.austin_detox, users)
+
+    # then the cost is the same: the plan (read, insert, audit row), whether a
+    # course runs, the protocol, the assignee (three), the milestones, one
+    # insert of the follow-ups and one of their audit rows
+    assert (len(one), len(seven)) == (1, 7)
+    assert one_cost == seven_cost == 11
+    # and each follow-up has its audit row, with its milestone and due day
+    created = AuditEvent.objects.filter(object_type="follow_up", action="create")
+    assert sorted((e.object_id, e.client_id, e.actor, e.at, e.detail) for e in created) == sorted(
+        (
+            f.pk,
+            f.client_id,
+            users.austin,
+            NOW,
+            {"milestone": f.milestone, "due_on": f.due_on.isoformat()},
+        )
+        for f in [*one, *seven]
+    )
+
+
 # --- death --------------------------------------------------------------------------
 
 

@@ -1,13 +1,17 @@
 """The aftercare back office: protocols and teams edited by organisation
 admins only; follow-ups read-only but for the assignee, changed through the
-service; opening a follow-up is audited."""
+service; every page of a plan, a follow-up or a referral is audited."""
 
 import datetime as dt
 
-from backend.aftercare.models import FollowUpProtocol
+import pytest
+
+from backend.aftercare.models import AftercarePlan, FollowUp, FollowUpProtocol, Referral
 from backend.audit.models import AuditEvent
 from services.access import Role, role_grant
 from tests.factories import UserFactory, follow_up_row
+from tests.services.conftest import NOW
+from tests.services.test_aftercare import refer
 
 
 def _boss(client):
@@ -57,7 +61,13 @@ def test_staff_who_are_not_organisation_admins_cannot_open_aftercare_pages(clien
     )
     client.force_login(users.austin)
 
-    for page in ("followupprotocol", "followup", "aftercareplan", "alumniteammembership"):
+    for page in (
+        "followupprotocol",
+        "followup",
+        "aftercareplan",
+        "referral",
+        "alumniteammembership",
+    ):
         assert client.get(f"/admin/aftercare/{page}/").status_code == 403
 
 
@@ -91,3 +101,44 @@ def test_a_follow_up_is_read_only_but_for_its_assignee_which_goes_through_the_se
     assert AuditEvent.objects.get(
         object_id=follow_up.pk, actor=boss, detail__event="reassigned"
     ).detail["to"] == str(other.pk)
+
+
+def _audited(client, url) -> list[tuple]:
+    """The audit rows that opening `url` writes: (action, object type, object,
+    client, via), in order."""
+    AuditEvent.objects.all().delete()
+    assert client.get(url).status_code == 200
+    return sorted(
+        (e.action, e.object_type, e.object_id, e.client_id, e.detail.get("via"))
+        for e in AuditEvent.objects.all()
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "object_type", "records"),
+    [
+        ("followup", "follow_up", FollowUp),
+        ("aftercareplan", "aftercare_plan", AftercarePlan),
+        ("referral", "referral", Referral),
+    ],
+)
+def test_every_aftercare_admin_page_audits_what_it_shows(
+    client, network, users, model, object_type, records
+):
+    # given two clients, each with a follow-up (so a plan) whose outcome referred them
+    for program in (network.austin_residential, network.houston_iop):
+        due = follow_up_row(program, users.austin, due_on=NOW.date() - dt.timedelta(days=1))
+        refer(due, network.austin_detox, actor=users.alumni)
+    shown = dict(records.objects.values_list("pk", "client_id"))
+    assert len(shown) == len(set(shown.values())) == 2
+    _boss(client)
+
+    # when an organisation admin opens the list page, each record on it is audited as read
+    assert _audited(client, f"/admin/aftercare/{model}/") == sorted(
+        ("list", object_type, pk, client_id, "admin") for pk, client_id in shown.items()
+    )
+    # and opening one record audits that one
+    object_id, client_id = next(iter(shown.items()))
+    assert _audited(client, f"/admin/aftercare/{model}/{object_id}/change/") == [
+        ("view", object_type, object_id, client_id, "admin")
+    ]

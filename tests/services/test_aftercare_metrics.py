@@ -69,6 +69,7 @@ Houston residential: H1. 7 days 1/1, 30 days 1/1, readmission 30: 0/1.
 """
 
 import datetime as dt
+import uuid
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -82,7 +83,12 @@ from backend.care.models import DischargeType, Episode
 from backend.network.models import LevelOfCare, Program
 from services import aftercare, episodes, transfers
 from services.access import access_scope
-from services.aftercare_metrics import METRICS_COLUMNS, aftercare_metrics
+from services.aftercare_metrics import (
+    METRICS_COLUMNS,
+    aftercare_metrics,
+    aftercare_metrics_zones,
+)
+from services.errors import NotFound
 from tests.factories import ProgramFactory, SiteFactory, finish_checklist, placed_client
 
 CENTRAL = ZoneInfo("America/Chicago")
@@ -384,6 +390,36 @@ def test_a_site_and_a_level_narrow_the_rows(network, users, story):
 def test_an_empty_or_reversed_range_has_no_rows(users, story):
     assert metrics(users.alumni, date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 12, 31)) == []
     assert metrics(users.alumni, date_from=TO, date_to=FROM) == []
+
+
+# --- the sites a question covers -------------------------------------------------------
+
+
+def test_the_zones_are_those_of_the_sites_the_caller_reads(network, users, honolulu):
+    # Austin and Houston keep Central time; Honolulu its own
+    every = {"America/Chicago", "Pacific/Honolulu"}
+
+    # alumni coordinators and organisation admins read every site: every zone
+    assert aftercare_metrics_zones(users.alumni) == every
+    assert aftercare_metrics_zones(users.admin) == every
+    # site staff their own sites, a user with no role none
+    assert aftercare_metrics_zones(users.houston) == {"America/Chicago"}
+    assert aftercare_metrics_zones(users.nobody) == set()
+    # and with a site of theirs, that site's zone alone
+    assert aftercare_metrics_zones(users.alumni, site_id=honolulu.site_id) == {"Pacific/Honolulu"}
+    assert aftercare_metrics_zones(users.austin, site_id=network.austin.pk) == {"America/Chicago"}
+
+
+def test_a_site_that_is_not_the_callers_is_not_found(network, users, honolulu):
+    # another site's, a site that does not exist, any site for a user with no role
+    for user, site_id in [
+        (users.houston, network.austin.pk),
+        (users.austin, honolulu.site_id),
+        (users.alumni, uuid.uuid4()),
+        (users.nobody, network.houston.pk),
+    ]:
+        with pytest.raises(NotFound):
+            aftercare_metrics_zones(user, site_id=site_id)
 
 
 # --- the rules, one at a time --------------------------------------------------------

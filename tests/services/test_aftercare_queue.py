@@ -411,10 +411,14 @@ def test_a_bulk_reassignment_has_a_limit(users):
     assert refused.value.field == "follow_ups"
 
 
-def _bulk_reassignment_queries(network, users, assignee, n: int) -> int:
-    """The queries of moving n follow-ups, each of its own client, at once."""
+def _bulk_reassignment_queries(network, users, assignee, n: int, *, staying: int = 0) -> int:
+    """The queries of moving n follow-ups, each of its own client, at once,
+    with `staying` more that are the assignee's already."""
     rows = [
         follow_up_row(network.austin_residential, users.austin, due_on=NOV[3]) for _ in range(n)
+    ] + [
+        follow_up_row(network.austin_residential, users.austin, due_on=NOV[3], assignee=assignee)
+        for _ in range(staying)
     ]
     access_scope(users.manager)  # the caller's roles, read once per request
     with CaptureQueriesContext(connection) as captured:
@@ -438,6 +442,18 @@ def test_a_bulk_reassignment_costs_the_same_queries_for_2_follow_ups_as_for_6(ne
     assert FollowUp.objects.filter(assignee=other).count() == 8
 
 
+def test_a_bulk_reassignment_of_some_already_theirs_costs_the_same_for_4_as_for_12(network, users):
+    other = alumni_coordinator("alumni.other")
+
+    few = _bulk_reassignment_queries(network, users, other, 2, staying=2)
+    many = _bulk_reassignment_queries(network, users, other, 6, staying=6)
+
+    # 10 whatever their number: the 9 above, and one insert of the reads of
+    # those that stay
+    assert many == few == 10
+    assert AuditEvent.objects.filter(object_type="follow_up", action="view").count() == 8
+
+
 def test_a_bulk_reassignment_audits_each_follow_up_it_moved_once(network, users):
     # given one client's two follow-ups, unassigned, and another's, already the alumni's
     first = follow_up_row(network.austin_residential, users.austin, due_on=NOV[3])
@@ -459,12 +475,17 @@ def test_a_bulk_reassignment_audits_each_follow_up_it_moved_once(network, users)
     # then all three are answered, in id order, and are the alumni's
     assert [f.pk for f in moved] == sorted([first.pk, second.pk, theirs.pk])
     assert {f.assignee for f in FollowUp.objects.all()} == {users.alumni}
-    # and the two that moved were audited once each, the third not at all
-    events = AuditEvent.objects.filter(detail__event="reassigned")
+    # and the two that moved were audited once each as changed, the third as read
+    events = AuditEvent.objects.filter(object_type="follow_up")
+    reassigned = {"event": "reassigned", "from": "", "to": str(users.alumni.pk)}
     assert sorted(
-        (e.object_id, e.client_id, e.actor, e.at, e.detail["from"], e.detail["to"]) for e in events
+        (e.object_id, e.client_id, e.actor, e.at, e.action, e.detail) for e in events
     ) == sorted(
-        (f.pk, f.client_id, users.manager, NOW, "", str(users.alumni.pk)) for f in (first, second)
+        [
+            (first.pk, first.client_id, users.manager, NOW, "update", reassigned),
+            (second.pk, second.client_id, users.manager, NOW, "update", reassigned),
+            (theirs.pk, theirs.client_id, users.manager, NOW, "view", {}),
+        ]
     )
     first.refresh_from_db()
     assert first.updated_at == NOW

@@ -2,9 +2,9 @@
 
 JSON, or the same rows as CSV with `Accept: text/csv` or `?format=csv` (one
 flat row per site and level: every per-milestone figure is a column of its
-own). The view parses the query as the census views do, answers 404 for a
-site that is not the caller's, and calls services.aftercare_metrics, where
-every figure is defined (docs/aftercare.md, "Metrics").
+own). The view parses the query as the census views do and calls
+services.aftercare_metrics, which answers "not found" for a site that is not
+the caller's and defines every figure (docs/aftercare.md, "Metrics").
 
 Included from backend/api/urls.py (`urlpatterns` below), so that the route
 is one line there.
@@ -14,7 +14,6 @@ from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -125,12 +124,8 @@ class AftercareMetricsView(APIView):
         query = MetricsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = dict(query.validated_data)
-        sites = metrics.aftercare_metrics_sites(request.user)
-        if values.get("site") is not None:
-            sites = sites.filter(pk=values["site"])
-        zones = set(sites.order_by().values_list("time_zone", flat=True).distinct())
-        if values.get("site") is not None and not zones:
-            raise NotFound()  # a site that is not yours does not exist for you
+        # NotFound (404) for a site that is not the caller's.
+        zones = metrics.aftercare_metrics_zones(request.user, site_id=values.get("site"))
         now = timezone.now()
         default_range(values, default_days=DEFAULT_DAYS, zones=lambda: zones, now=now)
         return Response(

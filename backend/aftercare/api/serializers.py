@@ -260,7 +260,9 @@ class FollowUpQuerySerializer(serializers.Serializer):
     def validate_assignee(self, value):
         if value == "me":
             return self.context["request"].user
-        if not value.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" and "①" (which int()
+        # refuses) and "٣" (which int() reads as 3).
+        if not (value.isascii() and value.isdigit()):
             raise serializers.ValidationError('Must be "me" or a user id.')
         user = get_user_model().objects.filter(pk=int(value)).first()
         if user is None:

@@ -37,7 +37,7 @@ from backend.aftercare.api.serializers import (
 )
 from backend.aftercare.models import AftercarePlan, ContactAttempt, ReferralStatus
 from backend.api.schema import problem_responses
-from backend.api.viewsets import VisibleModelViewSet
+from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
 from services import access, aftercare
 
 ACTION_ERRORS = problem_responses(400, 403, 404, 409)
@@ -86,8 +86,11 @@ def with_relations(follow_ups):
         responses={200: FollowUpSerializer(many=True), **problem_responses(400)},
         examples=[examples.FOLLOW_UP],
     ),
+    # A description of its own for each operation: the view's docstring would
+    # otherwise be AuditedRetrieveMixin's, which is about the code.
     retrieve=extend_schema(
         summary="One follow-up, with its attempts, outcome and referral",
+        description="A follow-up you may not see is a 404, as if it did not exist.",
         responses={200: FollowUpSerializer, **problem_responses(404)},
         examples=[examples.FOLLOW_UP, examples.FOLLOW_UP_COMPLETED],
     ),
@@ -118,6 +121,11 @@ def with_relations(follow_ups):
     ),
     reassign=extend_schema(
         summary="Give a follow-up to another alumni coordinator (null: unassign)",
+        description=(
+            "For the alumni team, the site's managers and organisation admins (403 otherwise), "
+            "to an active alumni coordinator (400 naming `assignee` otherwise), while the "
+            "follow-up is still work (409 otherwise). To whoever has it already: nothing changes."
+        ),
         request=ReassignSerializer,
         responses={200: FollowUpSerializer, **ACTION_ERRORS},
         examples=[examples.REASSIGN_REQUEST, examples.FOLLOW_UP],
@@ -126,7 +134,7 @@ def with_relations(follow_ups):
         summary="Reassign several follow-ups at once: all or none",
         description=(
             "At most 500. An id you cannot see is a 404 naming `follow_ups`, and nothing "
-            "moves. Answers the follow-ups reassigned, by due day."
+            "moves. Answers every follow-up named (those already the assignee's too), by due day."
         ),
         operation_id="v1_follow_ups_reassign_bulk",
         request=BulkReassignSerializer,
@@ -150,13 +158,17 @@ def with_relations(follow_ups):
         examples=[examples.ASSIGNEE],
     ),
 )
-class FollowUpViewSet(mixins.RetrieveModelMixin, VisibleModelViewSet):
+class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
     serializer_class = FollowUpSerializer
     audit_object_type = "follow_up"
     filter_backends = []  # the queue takes its own parameters (FollowUpQuerySerializer)
 
     def visible_queryset(self, user):
         return with_relations(access.follow_ups_visible_to(user))
+
+    def get_serializer_context(self):
+        # FollowUpSerializer tells a single follow-up's `site_today` from the clock.
+        return {**super().get_serializer_context(), "now": timezone.now()}
 
     def list(self, request):
         now = timezone.now()
@@ -171,11 +183,6 @@ class FollowUpViewSet(mixins.RetrieveModelMixin, VisibleModelViewSet):
         )
         page = self.paginate_queryset(with_relations(queue))
         return self.get_paginated_response(self._render(page, many=True, now=now))
-
-    def retrieve(self, request, *args, **kwargs):
-        follow_up = self.get_object()
-        self.audit([follow_up])
-        return Response(self._render(follow_up))
 
     @action(detail=True, methods=["post"])
     def attempts(self, request, pk=None):
@@ -283,7 +290,7 @@ class ReferralFilter(django_filters.FilterSet):
         examples=[examples.REFERRAL_CANCEL_REQUEST, examples.REFERRAL],
     ),
 )
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleModelViewSet):
+class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelViewSet):
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter
     audit_object_type = "referral"
@@ -294,11 +301,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleM
             .select_related("client", "to_program", "created_by")
             .order_by("-created_at", "id")
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        referral = self.get_object()
-        self.audit([referral])
-        return Response(ReferralSerializer(referral).data)
 
     @action(detail=True, methods=["post"])
     def admit(self, request, pk=None):
