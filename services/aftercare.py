@@ -86,7 +86,7 @@ from services.errors import (
     NotFound,
     NotPermitted,
 )
-from services.locks import client_lock
+from services.locks import client_lock, clients_lock
 
 # Why a course ended early (FollowUp.ended_reason).
 REASON_READMITTED = "readmitted"
@@ -764,17 +764,6 @@ def site_today(site: Site, now: datetime) -> date:
     return local_today(site.time_zone, now)
 
 
-def _clients_lock(client_ids: Iterable[UUID]) -> None:
-    """Lock several clients' rows in one query, in id order (PostgreSQL locks
-    the rows of `ORDER BY ... FOR UPDATE` in that order)."""
-    list(
-        Client.objects.select_for_update()
-        .filter(pk__in=list(client_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def _locked(follow_up: FollowUp) -> FollowUp:
     """Client first, then the follow-up: the order every writer takes."""
     client_lock(follow_up.client_id)
@@ -1048,7 +1037,7 @@ def follow_ups_reassign_bulk(
     # no two bulk reassignments (or a bulk and a single change) can wait on
     # each other in a circle. Then one UPDATE and two audit inserts (the
     # reads, the moves): the cost does not grow with the number of follow-ups.
-    _clients_lock(set(visible.values()))
+    clients_lock(set(visible.values()))
     rows = list(
         FollowUp.objects.select_for_update(of=("self",))
         .select_related("site")

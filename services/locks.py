@@ -7,6 +7,7 @@ interleaving, and no two transactions can wait on each other in a circle.
 (SQLite, the demo database, serialises all writers and ignores these.)
 """
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.db import connection
@@ -17,6 +18,18 @@ from backend.network.models import Program
 
 def client_lock(client_id: UUID) -> Client:
     return Client.objects.select_for_update().get(pk=client_id)
+
+
+def clients_lock(client_ids: Iterable[UUID]) -> None:
+    """Several clients' rows in one query, in id order (PostgreSQL locks the rows
+    of `ORDER BY ... FOR UPDATE` in that order), so that two writers about the
+    same clients queue up instead of waiting on each other in a circle."""
+    list(
+        Client.objects.select_for_update()
+        .filter(pk__in=list(client_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def transfer_lock(transfer_id: UUID) -> Transfer:

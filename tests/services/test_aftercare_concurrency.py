@@ -84,3 +84,30 @@ def test_a_bulk_reassignment_and_a_reported_death_do_not_deadlock(network, users
         assert isinstance(outcomes[0], list | IllegalTransition), outcomes
         missed.refresh_from_db()
         assert missed.ended_reason == "deceased"
+
+
+def test_two_bulk_reassignments_of_the_same_clients_in_opposite_orders_both_finish(network, users):
+    # given follow-ups of three clients, and two managers moving all of them at once,
+    # naming them in opposite orders (each locks the clients first, in id order)
+    rounds = 5
+    for _ in range(rounds):
+        rows = [
+            follow_up_row(network.austin_residential, users.austin, due_on=TODAY) for _ in range(3)
+        ]
+        ids = [row.pk for row in rows]
+
+        outcomes = race(
+            [
+                lambda ids=ids: aftercare.follow_ups_reassign_bulk(
+                    actor=users.manager, follow_up_ids=ids, assignee=users.alumni, now=NOW
+                ),
+                lambda ids=ids: aftercare.follow_ups_reassign_bulk(
+                    actor=users.admin, follow_up_ids=ids[::-1], assignee=None, now=NOW
+                ),
+            ]
+        )
+
+        # then neither failed (no deadlock), and one of them moved all three last
+        assert all(isinstance(o, list) and len(o) == 3 for o in outcomes), outcomes
+        assignees = {row.assignee_id for row in FollowUp.objects.filter(pk__in=ids)}
+        assert assignees in ({users.alumni.pk}, {None}), assignees
