@@ -57,7 +57,7 @@ GLOBAL_ROLES = {Role.ALUMNI_COORDINATOR: PERM_ALUMNI, Role.ORGANISATION_ADMIN: P
 
 @dataclass(frozen=True)
 class AccessScope:
-    """What one user may reach, read once per request (a constant few queries)."""
+    """What one user may reach, read once per request in one query (`_role_grants`)."""
 
     is_org_admin: bool
     is_alumni_coordinator: bool
