@@ -74,8 +74,7 @@ from backend.care.models import (
 from backend.network.models import LevelCode, Program, Site
 from services import access, followup_work
 from services.audit import audit_reads, audit_record, audit_record_bulk
-from services.census import local_today
-from services.clock import check_not_future, resolve_now
+from services.clock import check_not_future, local_today, resolve_now, site_today
 from services.errors import (
     MSG_PROGRAM_INACTIVE,
     MSG_REASON_REQUIRED,
@@ -758,10 +757,6 @@ def referral_cancel(
 
 
 # --- the alumni team's work on a follow-up -------------------------------------------
-
-
-def site_today(site: Site, now: datetime) -> date:
-    return local_today(site.time_zone, now)
 
 
 def _locked(follow_up: FollowUp) -> FollowUp:

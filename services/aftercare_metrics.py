@@ -58,8 +58,7 @@ from backend.aftercare.models import FollowUp, FollowUpStatus, SelfReportedStatu
 from backend.care.models import Placement
 from backend.network.models import LevelCode, Site
 from services import access
-from services.census import day_start, local_today
-from services.clock import resolve_now
+from services.clock import day_start, local_today, resolve_now
 from services.errors import NotFound
 
 # The milestones reported one by one: the codes of the seeded default

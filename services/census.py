@@ -56,7 +56,7 @@ from backend.census.models import CensusSnapshot
 from backend.network.models import LevelCode, Program, Site
 from services import access
 from services.capacity import count_subquery
-from services.clock import resolve_now
+from services.clock import day_start, local_today, resolve_now
 from services.errors import InvalidInput, NotFound
 from services.locks import job_lock
 
@@ -115,15 +115,6 @@ def incoming_transfers(user, site_ids: Iterable[UUID]) -> QuerySet[Transfer]:
 
 
 # --- site-local days ----------------------------------------------------------------
-
-
-def day_start(day: dt.date, zone: str) -> dt.datetime:
-    """The instant a site-local day begins (its midnight), in UTC."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
-
-
-def local_today(zone: str, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(zone)).date()
 
 
 MAX_DAYS = 366  # the longest range of days one question may cover

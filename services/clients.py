@@ -11,7 +11,7 @@ from backend.care.models import Client
 from backend.network.models import Site
 from services import access
 from services.audit import audit_reads, audit_record
-from services.clock import resolve_now
+from services.clock import local_today, resolve_now, site_today
 from services.errors import (
     MSG_BORN_AFTER_ADMISSION,
     MSG_DOB_RANGE,
@@ -80,7 +80,7 @@ def client_create(
     if not access.can_register_at_site(actor, registered_site):
         raise NotPermitted("You may register clients only at your own sites.")
     _require_mrn_authority(scope, mrn)
-    _check_date_of_birth(date_of_birth, now.date())
+    _check_date_of_birth(date_of_birth, site_today(registered_site, now))
 
     fields = {
         "first_name": first_name,
@@ -117,11 +117,14 @@ def client_changes_check(*, client: Client, changes: dict, now: datetime | None 
     now = resolve_now(now)
     if "date_of_birth" in changes:
         born = changes["date_of_birth"]
-        _check_date_of_birth(born, now.date())
+        _check_date_of_birth(born, site_today(client.registered_site, now))
+        # The day of the first admission is the day at the admitting program's site.
         first = (
-            client.episodes.order_by("admitted_at").values_list("admitted_at", flat=True).first()
+            client.placements.order_by("started_at")
+            .values_list("started_at", "program__site__time_zone")
+            .first()
         )
-        if first is not None and first.date() < born:
+        if first is not None and local_today(first[1], first[0]) < born:
             raise InvalidInput(MSG_BORN_AFTER_ADMISSION, field="date_of_birth")
 
 

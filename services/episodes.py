@@ -20,7 +20,7 @@ from backend.network.models import Program
 from services import access, aftercare
 from services.audit import audit_record
 from services.capacity import capacity_claim
-from services.clock import check_not_future, resolve_now
+from services.clock import check_not_future, resolve_now, site_today
 from services.errors import (
     MSG_BEFORE_BIRTH,
     MSG_BEFORE_LAST_DISCHARGE,
@@ -54,7 +54,7 @@ def episode_admit(
         raise InvalidInput(MSG_PROGRAM_INACTIVE, field="program")
 
     client = client_lock(client.pk)
-    if admitted_at.date() < client.date_of_birth:
+    if site_today(program.site, admitted_at) < client.date_of_birth:
         raise InvalidInput(MSG_BEFORE_BIRTH, field="admitted_at")
     if Episode.objects.filter(client=client, discharged_at__isnull=True).exists():
         raise ClientAlreadyInCare()

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 
 from backend.audit.models import AuditAction
 from backend.dashboard import aftercare_panels, panels
-from services import aftercare_metrics, census
+from services import aftercare_metrics, census, clock
 from services.audit import audit_reads
 
 PERIODS = (("today", "Today"), ("7d", "Last 7 days"))
@@ -98,7 +98,7 @@ def census_dashboard(request):
 
 
 def _site_panels(user, site, rows, levels, now, period) -> dict:
-    today = census.local_today(site.time_zone, now)
+    today = clock.site_today(site, now)
     trend_from, trend_to = panels.trend_range(today)
     stay_from, stay_to = census.last_days(site.time_zone, panels.STAY_DAYS, now)
     daily = census.census_daily(

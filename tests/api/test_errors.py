@@ -14,6 +14,7 @@ from backend.audit.models import AuditEvent
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from backend.notifications.models import Notification
 from services import aftercare, episodes
+from services.clock import site_today
 from services.errors import (
     MSG_DOB_RANGE,
     MSG_PLANNED_IN_PAST,
@@ -26,8 +27,9 @@ ROUTES = api_routes()
 PASSWORD = "pw-for-tests-only"  # tests/factories.py UserFactory
 
 
-def _today():
-    return timezone.localdate()
+def _today(site):
+    """Today at `site`: the day the rules use (not UTC's, nor the server's)."""
+    return site_today(site, timezone.now())
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -249,10 +251,22 @@ def test_an_unknown_program_is_a_400_naming_the_field(api, users, scene, templat
 # --- impossible and out-of-range values -------------------------------------
 
 
+# Relative values are worked out when the test runs, not when it is collected:
+# "today" at the Austin site, and "two hours from now".
+TOMORROW, YESTERDAY, FUTURE = "<tomorrow>", "<yesterday>", "<in two hours>"
+
+
+def _resolve(value: str, site) -> str:
+    relative = {
+        TOMORROW: lambda: str(_today(site) + dt.timedelta(days=1)),
+        YESTERDAY: lambda: str(_today(site) - dt.timedelta(days=1)),
+        FUTURE: lambda: _iso(timezone.now() + dt.timedelta(hours=2)),
+    }
+    return relative[value]() if value in relative else value
+
+
 def _date_cases():
-    tomorrow = str(_today() + dt.timedelta(days=1))
-    yesterday = str(_today() - dt.timedelta(days=1))
-    future = _iso(timezone.now() + dt.timedelta(hours=2))
+    tomorrow, yesterday, future = TOMORROW, YESTERDAY, FUTURE
     clients, episodes_, transfers_ = "/api/v1/clients/", "/api/v1/episodes/", "/api/v1/transfers/"
     client = "/api/v1/clients/{client}/"
     discharge = "/api/v1/episodes/{episode}/discharge/"
@@ -300,7 +314,10 @@ def test_impossible_dates_and_values_are_a_400_naming_the_field(
     api, network, users, scene, method, template, bad, message
 ):
     # given an otherwise valid request by the Austin coordinator
-    body = {**_valid_body(template, network, scene), **bad}
+    body = {
+        **_valid_body(template, network, scene),
+        **{k: _resolve(v, network.austin) for k, v in bad.items()},
+    }
 
     # when one value in it is impossible
     response = getattr(api.as_user(users.austin), method)(_url(template, scene), body)
@@ -863,7 +880,7 @@ def _fuzz_target(route, network, users, scene) -> tuple[str, dict]:
             {
                 "client": str(scene.in_care.pk),
                 "to_program": str(network.austin_residential.pk),
-                "planned_for": str(_today() + dt.timedelta(days=2)),
+                "planned_for": str(_today(network.austin) + dt.timedelta(days=2)),
                 "reason": "Stable.",
                 "handoff_notes": "See MAR.",
             },

@@ -25,7 +25,8 @@ from backend.aftercare.models import (
 )
 from backend.care.api.serializers import program_field
 from backend.care.models import Client
-from services.aftercare import QueueBucket, site_today
+from services.aftercare import QueueBucket
+from services.clock import site_today
 
 
 def contact_days_field(**kwargs) -> serializers.ListField:
