@@ -31,8 +31,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from backend.aftercare.models import Referral
+from backend.aftercare.models import AftercarePlan, FollowUp, Referral
 from backend.care.models import Client, Episode, Placement, Transfer
+from backend.handoffs.models import Handoff
 from backend.network.models import LevelCode, Program, Site
 from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotPermitted
 
@@ -234,6 +235,11 @@ def placements_visible_to(user: User) -> QuerySet[Placement]:
     return Placement.objects.filter(client__in=clients_visible_to(user))
 
 
+def handoffs_visible_to(user: User) -> QuerySet[Handoff]:
+    """Hand-offs of the transfers the user may see."""
+    return Handoff.objects.filter(transfer__in=transfers_visible_to(user))
+
+
 def transfers_visible_to(user: User) -> QuerySet[Transfer]:
     return Transfer.objects.filter(client__in=clients_visible_to(user))
 
@@ -337,10 +343,6 @@ def organisation_admins() -> list:
 
 
 # --- aftercare: plans, follow-ups, referrals (docs/aftercare.md) ---------------
-#
-# The aftercare models are imported inside each function: this module is
-# imported by the care services long before anything needs them, and the
-# aftercare rules are an addition to, not a part of, the core access rules above.
 
 
 def alumni_coordinators() -> QuerySet:
@@ -353,8 +355,6 @@ def follow_ups_visible_to(user: User) -> QuerySet:
     """Every follow-up is alumni work: organisation admins and alumni
     coordinators see them all, at every site; a site's coordinators and
     managers see those of their sites (the site responsible for the follow-up)."""
-    from backend.aftercare.models import FollowUp
-
     scope = access_scope(user)
     if scope.is_org_admin or scope.is_alumni_coordinator:
         return FollowUp.objects.all()
@@ -367,8 +367,6 @@ def aftercare_clients_visible_to(user: User) -> QuerySet[Client]:
     """Clients whose aftercare the user may see: the clients they see anyway,
     and for alumni coordinators every client with a follow-up (they call
     clients who were never in an alumni program)."""
-    from backend.aftercare.models import FollowUp
-
     scope = access_scope(user)
     if scope.is_org_admin:
         return Client.objects.all()
@@ -383,8 +381,6 @@ def aftercare_clients_visible_to(user: User) -> QuerySet[Client]:
 
 def aftercare_plans_visible_to(user: User) -> QuerySet:
     """A plan is visible exactly when its client's aftercare is."""
-    from backend.aftercare.models import AftercarePlan
-
     if access_scope(user).is_org_admin:
         return AftercarePlan.objects.all()
     return AftercarePlan.objects.filter(client__in=aftercare_clients_visible_to(user))
@@ -454,3 +450,28 @@ def follow_up_reassign_sites(user: User) -> QuerySet[Site]:
     if scope.is_org_admin or scope.is_alumni_coordinator:
         return Site.objects.all()
     return Site.objects.filter(pk__in=list(scope.managed_site_ids))
+
+
+# --- figures: the census and aftercare metrics (docs/census.md, docs/aftercare.md) ---
+
+
+def programs_visible_for_census(user: User) -> QuerySet[Program]:
+    """The programs whose census the user may read: those of their sites
+    (alumni coordinators: alumni programs everywhere; org admins: all)."""
+    scope = access_scope(user)
+    if scope.is_org_admin:
+        return Program.objects.all()
+    visible = Q(site_id__in=list(scope.care_site_ids))
+    if scope.is_alumni_coordinator:
+        visible |= Q(level_id=LevelCode.ALUMNI)
+    return Program.objects.filter(visible)
+
+
+def aftercare_metrics_sites(user: User) -> QuerySet[Site]:
+    """The sites whose aftercare metrics the user may read: those whose
+    follow-ups they see (follow_ups_visible_to): every site for alumni
+    coordinators and organisation admins, else the sites they are staff of."""
+    scope = access_scope(user)
+    if scope.is_org_admin or scope.is_alumni_coordinator:
+        return Site.objects.all()
+    return Site.objects.filter(pk__in=list(scope.care_site_ids))

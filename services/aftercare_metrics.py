@@ -174,22 +174,12 @@ METRICS_COLUMNS = (
 )
 
 
-def aftercare_metrics_sites(user) -> QuerySet[Site]:
-    """The sites whose aftercare metrics the user may read: those whose
-    follow-ups they see (access.follow_ups_visible_to): every site for alumni
-    coordinators and organisation admins, else the sites they are staff of."""
-    scope = access.access_scope(user)
-    if scope.is_org_admin or scope.is_alumni_coordinator:
-        return Site.objects.all()
-    return Site.objects.filter(pk__in=list(scope.care_site_ids))
-
-
 def aftercare_metrics_zones(user, *, site_id=None) -> set[str]:
     """The time zones of the sites whose metrics the user reads (of `site_id`
     alone, when given): the zones of "today" when a question leaves out its
     days. A site that is not the user's answers "not found", as if it did not
     exist (as census_site_require does for the census). One query."""
-    sites = aftercare_metrics_sites(user)
+    sites = access.aftercare_metrics_sites(user)
     if site_id is not None:
         sites = sites.filter(pk=site_id)
     zones = set(sites.order_by().values_list("time_zone", flat=True).distinct())

@@ -8,10 +8,13 @@ clock; docs/architecture.md, "Time", says how to write a test about "today".
 """
 
 import datetime as dt
+from collections import defaultdict
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from backend.network.models import Site
 from services.errors import MSG_TIME_IN_FUTURE, InvalidInput
 
 
@@ -37,3 +40,21 @@ def site_today(site, now: dt.datetime) -> dt.date:
 def day_start(day: dt.date, zone: str) -> dt.datetime:
     """The instant a site-local day begins (its midnight), in UTC."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+def sites_by_local_day(now: dt.datetime) -> dict[dt.date, list[UUID]]:
+    """Which sites are on which calendar day at `now` (one small query: sites
+    are a handful, and they share fewer zones still)."""
+    zones: dict[str, list[UUID]] = defaultdict(list)
+    for site_id, zone in Site.objects.values_list("id", "time_zone"):
+        zones[zone].append(site_id)
+    days: dict[dt.date, list[UUID]] = defaultdict(list)
+    for zone, site_ids in zones.items():
+        days[local_today(zone, now)] += site_ids
+    return dict(days)
+
+
+def last_days(zone: str, days: int, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The last `days` site-local days of `zone` up to and including its today at `now`."""
+    today = local_today(zone, now)
+    return today - dt.timedelta(days=days - 1), today

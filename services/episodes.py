@@ -17,7 +17,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import Program
-from services import access, aftercare
+from services import access, reactions
 from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now, site_today
@@ -93,7 +93,7 @@ def episode_admit(
         },
         now=now,
     )
-    aftercare.aftercare_on_admit(episode=episode, actor=actor, now=now)
+    reactions.after_admit(episode=episode, actor=actor, now=now)
     return episode
 
 
@@ -156,5 +156,5 @@ def episode_discharge(
         detail={"discharge_type": discharge_type, "cancelled_transfers": len(pending)},
         now=now,
     )
-    aftercare.aftercare_on_discharge(episode=episode, placement=placement, actor=actor, now=now)
+    reactions.after_discharge(episode=episode, placement=placement, actor=actor, now=now)
     return episode

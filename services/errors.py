@@ -94,6 +94,8 @@ MSG_MRN_TAKEN = "This medical record number is already in use."
 MSG_BORN_AFTER_ADMISSION = "Must not be after the client's first admission."
 MSG_DOB_RANGE = "Must be a date between 1900-01-01 and today."
 MSG_PLANNED_IN_PAST = "Must not be before today."
+# Working a follow-up, or withdrawing the referral it opened.
+MSG_NOT_ALUMNI_TEAM = "Only the alumni team, the site's staff and organisation admins may do this."
 
 
 def illegal_transition(current: str, action: str) -> IllegalTransition:

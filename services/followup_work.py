@@ -49,14 +49,14 @@ from backend.aftercare.models import (
     FollowUp,
     FollowUpNudge,
     FollowUpStatus,
-    Referral,
-    ReferralStatus,
 )
 from backend.network.models import Site
 from backend.work.models import WorkItem
-from services import access, aftercare
+from services import access
+from services.aftercare.courses import is_actionable
+from services.aftercare.queue import follow_up_queue
 from services.client_contact import client_channels
-from services.clock import resolve_now
+from services.clock import resolve_now, sites_by_local_day
 from services.notifications import notify
 from services.work import work_handler, work_schedule
 
@@ -65,7 +65,6 @@ logger = logging.getLogger(__name__)
 NUDGE_KIND = "followup.nudge"
 DIGEST_KIND = "followup.digest"
 ESCALATE_KIND = "followup.escalate"
-REFERRAL_KIND = "followup.referral"
 
 # Rows moved per transaction: each batch holds its row locks (and schedules
 # its work) for one short transaction, so a service waiting on one of them
@@ -202,41 +201,6 @@ def on_attempt_recorded(*, follow_up: FollowUp, now: datetime) -> None:
         _escalation_schedule(follow_up.pk, REASON_ATTEMPTS, now)
 
 
-def on_referral_opened(*, referral: Referral, now: datetime) -> None:
-    """_referral_open, in its transaction: tell the receiving program's team, once.
-    (A referral that moves by a transfer is told through the transfer instead.)"""
-    if referral.transfer_id is None:
-        work_schedule(
-            kind=REFERRAL_KIND,
-            key=f"referral:{referral.pk}:opened",
-            due_at=now,
-            payload={"referral": str(referral.pk)},
-            now=now,
-        )
-
-
-@work_handler(REFERRAL_KIND)
-def _tell_receiving_team(item: WorkItem, now: datetime) -> None:
-    referral = Referral.objects.select_related("client", "to_program").get(
-        pk=item.payload["referral"]
-    )
-    if referral.status != ReferralStatus.OPEN:
-        return  # admitted or cancelled meanwhile
-    notify(
-        recipients=access.program_team(referral.to_program),
-        kind="referral.opened",
-        title=f"Referral back into care: client {referral.client.mrn}",
-        body=(
-            f"The alumni team referred client {referral.client.mrn} to {referral.to_program}. "
-            f"Referral /api/v1/referrals/{referral.pk}/."
-        ),
-        key=f"referral:{referral.pk}:opened",
-        subject_type="referral",
-        subject_id=referral.pk,
-        now=now,
-    )
-
-
 # --- the scan -----------------------------------------------------------------------
 
 
@@ -366,7 +330,7 @@ def follow_up_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> d
     now = resolve_now(now)
     zones = dict(Site.objects.values_list("id", "time_zone"))
     counts: Counter = Counter(missed=0, due=0, escalations=0, nudges=0, digests=0)
-    for today, site_ids in aftercare.sites_by_local_day(now).items():
+    for today, site_ids in sites_by_local_day(now).items():
         # Closed windows first: a follow-up whose whole window passed while
         # the scan was not running goes straight to missed, with no nudge.
         counts += _in_batches(
@@ -438,7 +402,7 @@ def _escalate(item: WorkItem, now: datetime) -> None:
         wanted = missed_and_open
         what = f"Its window closed on {follow_up.window_ends_on:%Y-%m-%d} without an outcome."
     else:
-        wanted = aftercare.is_actionable(follow_up)
+        wanted = is_actionable(follow_up)
         what = (
             f"{FAILED_ATTEMPTS_TO_ESCALATE} contact attempts have not reached the client; "
             f"the window closes on {follow_up.window_ends_on:%Y-%m-%d}."
@@ -470,7 +434,7 @@ def _digest(item: WorkItem, now: datetime) -> None:
         return
 
     def count(bucket: str) -> int:
-        return aftercare.follow_up_queue(user, bucket=bucket, assignee=user, now=now).count()
+        return follow_up_queue(user, bucket=bucket, assignee=user, now=now).count()
 
     due, overdue = count("due"), count("overdue")
     if not (due or overdue):

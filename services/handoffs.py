@@ -328,8 +328,3 @@ def _remind_both_sides(item: WorkItem, now: datetime) -> None:
         key="reminder",
         now=now,
     )
-
-
-def handoffs_visible_to(user):
-    """Hand-offs of the transfers the user may see."""
-    return Handoff.objects.filter(transfer__in=access.transfers_visible_to(user))

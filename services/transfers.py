@@ -27,7 +27,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import Program
-from services import access, aftercare, handoffs
+from services import access, handoffs, reactions
 from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now
@@ -89,7 +89,7 @@ def record_transition(
     )
     if to_status in (TransferStatus.DECLINED, TransferStatus.CANCELLED):
         handoffs.handoff_cancel_for(transfer=transfer, now=now)
-        aftercare.referral_on_transfer_end(transfer=transfer, actor=actor, now=now)
+        reactions.after_transfer_end(transfer=transfer, actor=actor, now=now)
     audit_record(
         actor=actor,
         action=AUDIT_ACTIONS[to_status],
@@ -318,5 +318,5 @@ def transfer_complete(
         now=now,
         detail={"arrived_at": arrived_at.isoformat()},
     )
-    aftercare.aftercare_on_transfer_complete(transfer=transfer, actor=actor, now=now)
+    reactions.after_transfer_complete(transfer=transfer, actor=actor, now=now)
     return transfer

@@ -46,7 +46,12 @@ WAKE_GRACE = timedelta(minutes=2)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 # The modules whose handlers must be registered before any item runs.
-HANDLER_MODULES = ("services.handoffs", "services.notifications", "services.followup_work")
+HANDLER_MODULES = (
+    "services.handoffs",
+    "services.notifications",
+    "services.followup_work",
+    "services.referrals.actions",
+)
 QUEUES = {"handoff": "handoffs", "notification": "notifications", "followup": "followups"}
 
 Handler = Callable[[WorkItem, datetime], None]

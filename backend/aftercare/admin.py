@@ -20,7 +20,8 @@ from backend.aftercare.models import (
     FollowUpProtocol,
     Referral,
 )
-from services import access, aftercare
+from services import access
+from services.aftercare import follow_ups
 from services.errors import DomainError
 
 
@@ -163,7 +164,7 @@ class FollowUpAdmin(AuditedReads, OrganisationAdminOnly, admin.ModelAdmin):
                 cleaned = super().clean()
                 if obj is not None and "assignee" in self.changed_data:
                     try:
-                        aftercare.follow_up_reassign_check(
+                        follow_ups.follow_up_reassign_check(
                             actor=request.user, follow_up=obj, assignee=cleaned.get("assignee")
                         )
                     except DomainError as exc:
@@ -174,7 +175,7 @@ class FollowUpAdmin(AuditedReads, OrganisationAdminOnly, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "assignee" in form.changed_data:
-            aftercare.follow_up_reassign(
+            follow_ups.follow_up_reassign(
                 actor=request.user, follow_up=obj, assignee=form.cleaned_data["assignee"]
             )
 

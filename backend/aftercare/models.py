@@ -466,8 +466,16 @@ class ReferralStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ReferralOrigin(models.TextChoices):
+    """Where a referral comes from. Each source opens the same Referral and it
+    ends the same way (services/referrals/)."""
+
+    AFTERCARE = "aftercare", "A follow-up of the alumni team (back into care)"
+
+
 class Referral(models.Model):
-    """A client referred back into care from a follow-up, to a chosen program.
+    """A client referred into care, to a chosen program. Today every referral
+    comes from a follow-up (`source` aftercare): a client back into care.
 
     A discharged client is readmitted by the receiving team's admission, which
     links the new episode here. A client still in the alumni program moves by a
@@ -483,6 +491,9 @@ class Referral(models.Model):
         FollowUp, null=True, blank=True, on_delete=models.PROTECT, related_name="referral"
     )
     to_program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="referrals_in")
+    source = models.CharField(
+        max_length=20, choices=ReferralOrigin.choices, default=ReferralOrigin.AFTERCARE
+    )
     status = models.CharField(
         max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.OPEN
     )
@@ -506,6 +517,14 @@ class Referral(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ReferralStatus.values), name="referral_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=ReferralOrigin.values), name="referral_source_valid"
+            ),
+            # A referral back into care names the follow-up that found the need.
+            models.CheckConstraint(
+                condition=~Q(source=ReferralOrigin.AFTERCARE) | Q(from_follow_up__isnull=False),
+                name="referral_aftercare_has_follow_up",
             ),
             models.UniqueConstraint(
                 fields=["client"],

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 
 from backend.audit.models import AuditAction
 from backend.dashboard import aftercare_panels, panels
-from services import aftercare_metrics, census, clock
+from services import access, aftercare_metrics, census, census_flow, clock
 from services.audit import audit_reads
 
 PERIODS = (("today", "Today"), ("7d", "Last 7 days"))
@@ -100,13 +100,13 @@ def census_dashboard(request):
 def _site_panels(user, site, rows, levels, now, period) -> dict:
     today = clock.site_today(site, now)
     trend_from, trend_to = panels.trend_range(today)
-    stay_from, stay_to = census.last_days(site.time_zone, panels.STAY_DAYS, now)
+    stay_from, stay_to = clock.last_days(site.time_zone, panels.STAY_DAYS, now)
     daily = census.census_daily(
         user=user, date_from=trend_from, date_to=trend_to, site_id=site.pk, now=now
     )
     days = panels.PERIOD_DAYS[period]
-    moves = census.census_movement(user=user, days=days, now=now, site_id=site.pk)
-    stays = census.length_of_stay(
+    moves = census_flow.census_movement(user=user, days=days, now=now, site_id=site.pk)
+    stays = census_flow.length_of_stay(
         user=user, date_from=stay_from, date_to=stay_to, site_id=site.pk, by="level", now=now
     )
     units = {row["level"]: row["capacity_unit"] for row in rows}
@@ -136,7 +136,7 @@ def _network_panels(user, sites, rows, levels, now, period) -> dict:
     # Each site counts its own calendar days ("today" at that site): one call
     # for all of them, whatever their time zones, as ?days= asks the API.
     days = panels.PERIOD_DAYS[period]
-    moves = census.census_movement(user=user, days=days, now=now)
+    moves = census_flow.census_movement(user=user, days=days, now=now)
     return {
         "network": panels.network_table(rows, sites, levels),
         "movement": panels.movement_table(moves, "site", {s.pk: s.name for s in sites}),
@@ -156,7 +156,7 @@ def aftercare_dashboard(request):
     answers them. The figures are counts and shares: no client is named, so
     nothing here is a read of a record to audit."""
     user = request.user
-    sites = list(aftercare_metrics.aftercare_metrics_sites(user))
+    sites = list(access.aftercare_metrics_sites(user))
     if not sites:
         return render(request, "dashboard/aftercare_no_sites.html", status=403)
     site = _picked_site(sites, request.GET.get("site"))
@@ -168,7 +168,7 @@ def aftercare_dashboard(request):
     # "Today" as the API reckons it: at the site, or at the user's sites when
     # they keep one time zone, else in UTC.
     zone = census.reference_zone(s.time_zone for s in ([site] if site else sites))
-    date_from, date_to = census.last_days(zone, aftercare_panels.PERIOD_DAYS[period], now)
+    date_from, date_to = clock.last_days(zone, aftercare_panels.PERIOD_DAYS[period], now)
     site_id = site.pk if site else None
     rows = aftercare_metrics.aftercare_metrics(
         user=user, date_from=date_from, date_to=date_to, site_id=site_id, now=now

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from backend.aftercare.models import FollowUp
 from backend.notifications.models import Notification
-from services import aftercare, episodes
+from services import episodes
 from services.access import Role, role_grant
+from services.aftercare import follow_ups
 from tests.api.helpers import transfer_to
 from tests.factories import SiteFactory, UserFactory, placed_client
 
@@ -69,7 +70,7 @@ def austin_record(network, users):
         discharged_at=timezone.now() - dt.timedelta(days=8),
     )
     follow_up = FollowUp.objects.get(client=alumnus, milestone="7d")
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=FollowUp.objects.get(client=alumnus, milestone="48h"),
         reached=True,

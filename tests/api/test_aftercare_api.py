@@ -25,23 +25,26 @@ from backend.aftercare.models import (
 )
 from backend.audit.models import AuditEvent
 from backend.care.models import Episode
-from services import aftercare, episodes, transfers
+from services import episodes, transfers
 from services.access import Role, role_grant
-from services.aftercare import (
+from services.aftercare import follow_ups, plans
+from services.aftercare.follow_ups import (
     MSG_ASSIGNEE_NOT_ALUMNI,
-    MSG_CHANNEL_WITHOUT_CONSENT,
-    MSG_CONSENT_NEEDS_CHANNEL,
-    MSG_CONTACT_DAYS,
-    MSG_HOURS_RANGE,
     MSG_NO_CONSENT,
     MSG_NOT_REASSIGNER,
     MSG_NOT_YET_DUE,
     MSG_PROGRAM_REQUIRED,
-    MSG_REFER_TO_TREATMENT,
     MSG_STATUS_REQUIRED,
     MSG_TOO_MANY,
 )
+from services.aftercare.plans import (
+    MSG_CHANNEL_WITHOUT_CONSENT,
+    MSG_CONSENT_NEEDS_CHANNEL,
+    MSG_CONTACT_DAYS,
+    MSG_HOURS_RANGE,
+)
 from services.errors import MSG_TIME_IN_FUTURE
+from services.referrals.actions import MSG_REFER_TO_TREATMENT
 from tests.api.helpers import assert_problem, error_for, transfer_to
 from tests.api.test_errors import _payloads
 from tests.api.test_query_counts import FEW, MANY, queries_for
@@ -85,7 +88,7 @@ def discharged(program, by, *, days_ago=8, consent=("phone",), plan=None):
     if consent:
         changes |= {"consent_to_contact": True, **{f"consent_{c}": True for c in consent}}
     if changes:
-        aftercare.aftercare_plan_upsert(actor=by, client=client, changes=changes)
+        plans.aftercare_plan_upsert(actor=by, client=client, changes=changes)
     episode = episodes.episode_discharge(
         actor=by,
         episode=client.episodes.get(),
@@ -415,7 +418,7 @@ def test_houston_never_sees_austins_follow_ups_plans_or_referrals(
     api, network, users, austin_alumnus
 ):
     # given an Austin alumnus referred back into Austin IOP from their 48-hour follow-up
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=austin_alumnus.m48h,
         reached=True,
@@ -484,7 +487,7 @@ def test_the_receiving_team_sees_a_referral_to_its_program_and_others_do_not(
     api, network, users, austin_alumnus, outsider
 ):
     # given an Austin alumnus referred to Houston residential
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=austin_alumnus.m7d,
         reached=True,
@@ -887,7 +890,7 @@ def test_a_bulk_reassignment_audits_what_moved_as_changed_and_the_rest_as_read(a
 @pytest.fixture
 def referred(network, users, austin_alumnus):
     """The Austin alumnus, referred to Austin detox from their 7-day follow-up."""
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=austin_alumnus.m7d,
         reached=True,
@@ -1230,7 +1233,7 @@ def _add_follow_ups(n, network, users):
             network.austin_iop, users.austin, due_on=today - DAY, assignee=users.alumni
         )
         for result in ("no_answer", "reached"):
-            aftercare.attempt_record(
+            follow_ups.attempt_record(
                 actor=users.alumni, follow_up=follow_up, channel="in_person", result=result
             )
 
@@ -1242,7 +1245,7 @@ def _add_referrals(n, network, users):
         follow_up = follow_up_row(
             network.austin_iop, users.austin, due_on=today - DAY, assignee=users.alumni
         )
-        aftercare.follow_up_complete(
+        follow_ups.follow_up_complete(
             actor=users.alumni,
             follow_up=follow_up,
             reached=True,

@@ -13,7 +13,8 @@ from backend.aftercare.models import FollowUp
 from backend.audit.models import AuditEvent
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from backend.notifications.models import Notification
-from services import aftercare, episodes
+from services import episodes
+from services.aftercare import follow_ups, plans
 from services.clock import site_today
 from services.errors import (
     MSG_DOB_RANGE,
@@ -751,7 +752,7 @@ def _aftercare_fuzz_targets(network, users) -> dict:
         client = placed_client(
             network.austin_iop, users.austin, started_at=timezone.now() - dt.timedelta(days=30)
         )
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=users.austin,
             client=client,
             changes={"consent_to_contact": True, "consent_phone": True},
@@ -765,7 +766,7 @@ def _aftercare_fuzz_targets(network, users) -> dict:
         clients.append(client)
     alumnus, referred = clients
     follow_up = FollowUp.objects.get(client=alumnus, milestone="7d")
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.austin,
         follow_up=FollowUp.objects.get(client=referred, milestone="48h"),
         reached=True,

@@ -22,6 +22,7 @@ from backend.aftercare.models import (
     FollowUpProtocol,
     FollowUpStatus,
     Referral,
+    ReferralOrigin,
     ReferralStatus,
 )
 from backend.audit.models import AuditEvent
@@ -29,18 +30,14 @@ from backend.care.models import DischargeType, Episode, TransferStatus
 from backend.network.models import LevelOfCare
 from backend.notifications.models import Notification
 from backend.work.models import WorkItem
-from services import aftercare, episodes, transfers
+from services import episodes, transfers
 from services.access import access_scope, clients_visible_to, referrals_visible_to
-from services.aftercare import (
-    MSG_CHANNEL_WITHOUT_CONSENT,
-    MSG_CONSENT_NEEDS_CHANNEL,
-    MSG_NOT_YET_DUE,
-    MSG_PROGRAM_REQUIRED,
-    MSG_REFER_TO_TREATMENT,
-    MSG_STATUS_REQUIRED,
-    ReferralAlreadyOpen,
-)
+from services.aftercare import courses, follow_ups, plans
+from services.aftercare.follow_ups import MSG_NOT_YET_DUE, MSG_PROGRAM_REQUIRED, MSG_STATUS_REQUIRED
+from services.aftercare.plans import MSG_CHANNEL_WITHOUT_CONSENT, MSG_CONSENT_NEEDS_CHANNEL
 from services.errors import ClientNotInCare, IllegalTransition, InvalidInput, NotFound, NotPermitted
+from services.referrals import actions as referral_actions
+from services.referrals.actions import MSG_REFER_TO_TREATMENT, ReferralAlreadyOpen
 from services.work import work_run
 from tests.factories import (
     ClientFactory,
@@ -59,7 +56,7 @@ DEFAULT_MILESTONES = ["48h", "7d", "30d", "60d", "90d", "180d", "365d"]
 
 def refer(follow_up, program, *, actor, now=NOW, **options):
     """Complete `follow_up`: reached, relapsed, needing readmission to `program`."""
-    return aftercare.follow_up_complete(
+    return follow_ups.follow_up_complete(
         actor=actor,
         follow_up=follow_up,
         reached=True,
@@ -153,7 +150,7 @@ def test_a_step_down_to_alumni_schedules_at_the_alumni_program_from_the_arrival(
 ):
     # given a client in Austin IOP who already has a plan written by the IOP team
     client = placed_client(network.austin_iop, users.austin, started_at=NOW - 30 * DAY)
-    aftercare.aftercare_plan_upsert(
+    plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={"mutual_help_meetings": True, "consent_to_contact": True, "consent_sms": True},
@@ -240,7 +237,7 @@ def test_opening_aftercare_twice_schedules_nothing_more(network, users):
     client = placed_client(network.austin_residential, users.austin, started_at=NOW - 20 * DAY)
     episode = _discharge(client, users.austin, NOW)
 
-    again = aftercare.aftercare_open(
+    again = courses.aftercare_open(
         episode=episode,
         anchor_at=NOW,
         from_program=network.austin_residential,
@@ -275,7 +272,7 @@ def test_a_step_up_from_alumni_ends_the_course_and_the_next_step_down_starts_ano
     client = placed_client(network.austin_iop, users.austin, started_at=NOW - 90 * DAY)
     first = step_down(client, NOW - 40 * DAY)
     reached = FollowUp.objects.get(episode=first.episode, milestone="48h")
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=reached,
         reached=True,
@@ -344,7 +341,7 @@ def _opening(program, users) -> tuple[list[FollowUp], int]:
         program, users.austin, admitted_at=NOW - 9 * DAY, discharged_at=NOW - DAY
     )
     with CaptureQueriesContext(connection) as captured:
-        follow_ups = aftercare.aftercare_open(
+        follow_ups = courses.aftercare_open(
             episode=episode,
             anchor_at=episode.discharged_at,
             from_program=program,
@@ -421,7 +418,7 @@ def due_follow_up(network, users):
     """The 7-day follow-up of a client discharged from Austin residential a
     week before NOW, who consented to phone calls; the 48-hour one was missed."""
     client = placed_client(network.austin_residential, users.austin, started_at=NOW - 30 * DAY)
-    aftercare.aftercare_plan_upsert(
+    plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={"consent_to_contact": True, "consent_phone": True},
@@ -434,7 +431,7 @@ def due_follow_up(network, users):
 
 def test_attempts_and_a_reached_outcome_complete_the_follow_up(due_follow_up, users):
     # given the alumni coordinator calls twice
-    first = aftercare.attempt_record(
+    first = follow_ups.attempt_record(
         actor=users.alumni,
         follow_up=due_follow_up,
         channel="phone",
@@ -442,12 +439,12 @@ def test_attempts_and_a_reached_outcome_complete_the_follow_up(due_follow_up, us
         at=NOW - dt.timedelta(hours=3),
         now=NOW,
     )
-    aftercare.attempt_record(
+    follow_ups.attempt_record(
         actor=users.alumni, follow_up=due_follow_up, channel="phone", result="reached", now=NOW
     )
 
     # when they record the outcome
-    done = aftercare.follow_up_complete(
+    done = follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=due_follow_up,
         reached=True,
@@ -491,7 +488,7 @@ def test_attempts_and_a_reached_outcome_complete_the_follow_up(due_follow_up, us
 def test_a_missed_follow_up_may_still_be_completed_late(due_follow_up, users):
     missed = FollowUp.objects.get(episode=due_follow_up.episode, milestone="48h")
 
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni, follow_up=missed, reached=False, notes="Number disconnected.", now=NOW
     )
 
@@ -503,17 +500,17 @@ def test_a_missed_follow_up_may_still_be_completed_late(due_follow_up, users):
 def test_a_follow_up_cannot_be_worked_before_its_due_day_or_after_it_closed(due_follow_up, users):
     later = FollowUp.objects.get(episode=due_follow_up.episode, milestone="30d")
     with pytest.raises(IllegalTransition, match=MSG_NOT_YET_DUE):
-        aftercare.follow_up_complete(actor=users.alumni, follow_up=later, reached=False, now=NOW)
+        follow_ups.follow_up_complete(actor=users.alumni, follow_up=later, reached=False, now=NOW)
     with pytest.raises(IllegalTransition, match=MSG_NOT_YET_DUE):
-        aftercare.attempt_record(
+        follow_ups.attempt_record(
             actor=users.alumni, follow_up=later, channel="phone", result="no_answer", now=NOW
         )
 
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni, follow_up=due_follow_up, reached=False, now=NOW
     )
     with pytest.raises(IllegalTransition):
-        aftercare.follow_up_complete(
+        follow_ups.follow_up_complete(
             actor=users.alumni, follow_up=due_follow_up, reached=False, now=NOW
         )
 
@@ -521,12 +518,12 @@ def test_a_follow_up_cannot_be_worked_before_its_due_day_or_after_it_closed(due_
 def test_contact_needs_consent_on_the_channel_but_in_person_does_not(due_follow_up, users):
     # the client agreed to phone calls only
     with pytest.raises(InvalidInput) as refused:
-        aftercare.attempt_record(
+        follow_ups.attempt_record(
             actor=users.alumni, follow_up=due_follow_up, channel="sms", result="no_answer", now=NOW
         )
     assert refused.value.field == "channel"
 
-    attempt = aftercare.attempt_record(
+    attempt = follow_ups.attempt_record(
         actor=users.alumni,
         follow_up=due_follow_up,
         channel="in_person",
@@ -555,7 +552,7 @@ def test_an_outcome_that_breaks_a_rule_names_its_field(
     due_follow_up, users, outcome, field, message
 ):
     with pytest.raises(InvalidInput) as refused:
-        aftercare.follow_up_complete(
+        follow_ups.follow_up_complete(
             actor=users.alumni, follow_up=due_follow_up, now=NOW, **outcome
         )
     assert refused.value.field == field
@@ -566,7 +563,7 @@ def test_an_outcome_that_breaks_a_rule_names_its_field(
 
 
 def test_a_reported_death_ends_the_clients_other_follow_ups(due_follow_up, users):
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=due_follow_up,
         reached=False,
@@ -589,7 +586,7 @@ def test_readmission_ends_the_pending_follow_ups_of_the_earlier_episode(
     due_follow_up, network, users
 ):
     # given the 7-day follow-up was completed and the 48-hour one missed
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=due_follow_up,
         reached=True,
@@ -743,6 +740,24 @@ def test_needs_readmission_refers_a_discharged_client_and_the_admission_links_it
     )
 
 
+def test_a_referral_from_a_follow_up_has_the_aftercare_source_and_must_name_it(
+    due_follow_up, network, users
+):
+    # given a referral opened from a follow-up's outcome
+    refer(due_follow_up, network.austin_detox, actor=users.alumni)
+    referral = Referral.objects.get(client=due_follow_up.client)
+
+    # then its source is aftercare
+    assert referral.source == ReferralOrigin.AFTERCARE
+
+    # and the database refuses an aftercare referral that names no follow-up
+    with (
+        pytest.raises(IntegrityError, match="referral_aftercare_has_follow_up"),
+        transaction.atomic(),
+    ):
+        Referral.objects.filter(pk=referral.pk).update(from_follow_up=None)
+
+
 def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
     due_follow_up, network, users
 ):
@@ -762,10 +777,10 @@ def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
     ) == sorted([users.houston.username, users.houston_manager.username])
     assert referral in referrals_visible_to(users.houston)
     with pytest.raises(NotPermitted):
-        aftercare.referral_admit(actor=users.austin, referral=referral, now=NOW)
+        referral_actions.referral_admit(actor=users.austin, referral=referral, now=NOW)
 
     # when Houston admits them from the referral
-    episode = aftercare.referral_admit(actor=users.houston, referral=referral, now=NOW + DAY)
+    episode = referral_actions.referral_admit(actor=users.houston, referral=referral, now=NOW + DAY)
 
     # then the new episode is linked, and Houston now has the client in its care
     referral.refresh_from_db()
@@ -773,7 +788,7 @@ def test_a_team_that_never_saw_the_client_admits_them_from_the_referral(
     assert episode.referral_source == "other"
     assert clients_visible_to(users.houston).filter(pk=referral.client_id).exists()
     with pytest.raises(IllegalTransition):
-        aftercare.referral_admit(actor=users.houston, referral=referral, now=NOW + DAY)
+        referral_actions.referral_admit(actor=users.houston, referral=referral, now=NOW + DAY)
 
 
 def test_a_second_open_referral_is_refused(due_follow_up, network, users):
@@ -842,11 +857,13 @@ def test_the_receiving_team_may_decline_an_open_referral(due_follow_up, network,
     referral = Referral.objects.get(client=due_follow_up.client)
 
     with pytest.raises(NotPermitted):
-        aftercare.referral_cancel(actor=users.nobody, referral=referral, reason="x", now=NOW)
+        referral_actions.referral_cancel(actor=users.nobody, referral=referral, reason="x", now=NOW)
     with pytest.raises(InvalidInput) as too_long:
-        aftercare.referral_cancel(actor=users.houston, referral=referral, reason="x" * 201, now=NOW)
+        referral_actions.referral_cancel(
+            actor=users.houston, referral=referral, reason="x" * 201, now=NOW
+        )
     assert too_long.value.field == "reason"
-    aftercare.referral_cancel(
+    referral_actions.referral_cancel(
         actor=users.houston, referral=referral, reason="Out of our area.", now=NOW
     )
 
@@ -865,14 +882,14 @@ def test_the_care_team_writes_the_plan_before_discharge_and_the_alumni_team_afte
 
     # before discharge: the alumni team does not even see this client; Austin writes
     with pytest.raises(NotFound):
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=users.alumni, client=client, changes={"sober_living": True}, now=NOW
         )
     with pytest.raises(NotFound):
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=users.houston, client=client, changes={"sober_living": True}, now=NOW
         )
-    plan = aftercare.aftercare_plan_upsert(
+    plan = plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={"sober_living": True, "emergency_contact_name": "Dana (sister)"},
@@ -884,7 +901,7 @@ def test_the_care_team_writes_the_plan_before_discharge_and_the_alumni_team_afte
 
     # after discharge: the alumni team may
     _discharge(client, users.austin, NOW + DAY)
-    plan = aftercare.aftercare_plan_upsert(
+    plan = plans.aftercare_plan_upsert(
         actor=users.alumni,
         client=client,
         changes={"relapse_prevention_notes": "Avoid the old neighbourhood."},
@@ -895,7 +912,7 @@ def test_the_care_team_writes_the_plan_before_discharge_and_the_alumni_team_afte
     assert plan.updated_by == users.alumni
 
     # and reading it is audited
-    assert aftercare.aftercare_plan_get(actor=users.alumni, client=client, now=NOW) == plan
+    assert plans.aftercare_plan_get(actor=users.alumni, client=client, now=NOW) == plan
     assert AuditEvent.objects.filter(object_id=plan.pk, action="view", actor=users.alumni).exists()
 
 
@@ -908,7 +925,7 @@ def test_a_coordinator_who_only_sees_a_client_cannot_write_their_plan(network, u
     transfers.transfer_decline(actor=users.houston, transfer=transfer, reason="Full.", now=NOW)
 
     with pytest.raises(NotPermitted):
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=users.houston, client=client, changes={"sober_living": True}, now=NOW
         )
 
@@ -916,10 +933,10 @@ def test_a_coordinator_who_only_sees_a_client_cannot_write_their_plan(network, u
 def test_a_client_never_admitted_has_no_plan_to_write(network, users):
     client = ClientFactory(registered_site=network.austin)
     with pytest.raises(ClientNotInCare):
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=users.austin, client=client, changes={"sober_living": True}, now=NOW
         )
-    assert aftercare.aftercare_plan_get(actor=users.austin, client=client) is None
+    assert plans.aftercare_plan_get(actor=users.austin, client=client) is None
 
 
 @pytest.mark.parametrize(
@@ -948,7 +965,7 @@ def test_a_client_never_admitted_has_no_plan_to_write(network, users):
 def test_a_plan_that_breaks_a_rule_names_its_field(network, users, changes, field, message):
     client = placed_client(network.austin_residential, users.austin, started_at=NOW - 9 * DAY)
     with pytest.raises(InvalidInput) as refused:
-        aftercare.aftercare_plan_upsert(actor=users.austin, client=client, changes=changes, now=NOW)
+        plans.aftercare_plan_upsert(actor=users.austin, client=client, changes=changes, now=NOW)
     assert refused.value.field == field
     if message:
         assert refused.value.message == message
@@ -957,7 +974,7 @@ def test_a_plan_that_breaks_a_rule_names_its_field(network, users, changes, fiel
 
 def test_withdrawing_consent_withdraws_every_channel(network, users):
     client = placed_client(network.austin_residential, users.austin, started_at=NOW - 9 * DAY)
-    aftercare.aftercare_plan_upsert(
+    plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={
@@ -971,7 +988,7 @@ def test_withdrawing_consent_withdraws_every_channel(network, users):
         now=NOW,
     )
 
-    plan = aftercare.aftercare_plan_upsert(
+    plan = plans.aftercare_plan_upsert(
         actor=users.austin, client=client, changes={"consent_to_contact": False}, now=NOW
     )
 
@@ -983,7 +1000,7 @@ def test_withdrawing_consent_withdraws_every_channel(network, users):
 def test_replacing_the_plan_resets_every_field_left_out(network, users):
     # given a plan with supports, an emergency contact and consent to calls on Mondays
     client = placed_client(network.austin_residential, users.austin, started_at=NOW - 9 * DAY)
-    aftercare.aftercare_plan_upsert(
+    plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={
@@ -1000,7 +1017,7 @@ def test_replacing_the_plan_resets_every_field_left_out(network, users):
     )
 
     # when it is replaced by a plan that names only the outpatient therapist
-    plan = aftercare.aftercare_plan_upsert(
+    plan = plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={"outpatient_therapist": True},
@@ -1043,7 +1060,7 @@ def test_replacing_the_plan_resets_every_field_left_out(network, users):
 def test_a_replacing_plan_with_a_channel_but_no_consent_names_the_channel(network, users):
     # given a plan with consent to texts
     client = placed_client(network.austin_residential, users.austin, started_at=NOW - 9 * DAY)
-    aftercare.aftercare_plan_upsert(
+    plans.aftercare_plan_upsert(
         actor=users.austin,
         client=client,
         changes={"consent_to_contact": True, "consent_sms": True},
@@ -1052,7 +1069,7 @@ def test_a_replacing_plan_with_a_channel_but_no_consent_names_the_channel(networ
 
     # when a replacement keeps texts but leaves consent to contact out
     with pytest.raises(InvalidInput) as refused:
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=users.austin, client=client, changes={"consent_sms": True}, replace=True, now=NOW
         )
 
@@ -1061,7 +1078,7 @@ def test_a_replacing_plan_with_a_channel_but_no_consent_names_the_channel(networ
         "consent_sms",
         MSG_CHANNEL_WITHOUT_CONSENT,
     )
-    kept = aftercare.aftercare_plan_upsert(
+    kept = plans.aftercare_plan_upsert(
         actor=users.austin, client=client, changes={"consent_sms": True}, now=NOW
     )
     assert kept.consented_channels == ["sms"]

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from backend.aftercare.models import FollowUp, FollowUpStatus
-from services import aftercare
+from services.aftercare import follow_ups
 from services.errors import IllegalTransition
 from tests.factories import follow_up_row
 from tests.services.test_concurrency import race
@@ -26,7 +26,7 @@ def test_coordinators_completing_one_follow_up_at_once_record_one_outcome(networ
 
     outcomes = race(
         [
-            lambda actor=actor: aftercare.follow_up_complete(
+            lambda actor=actor: follow_ups.follow_up_complete(
                 actor=actor,
                 follow_up=follow_up,
                 reached=True,
@@ -63,13 +63,13 @@ def test_a_bulk_reassignment_and_a_reported_death_do_not_deadlock(network, users
         # (which ends the missed one): they lock the same rows in different orders
         outcomes = race(
             [
-                lambda d=due, m=missed: aftercare.follow_ups_reassign_bulk(
+                lambda d=due, m=missed: follow_ups.follow_ups_reassign_bulk(
                     actor=users.manager,
                     follow_up_ids=[m.pk, d.pk],
                     assignee=users.alumni,
                     now=NOW,
                 ),
-                lambda d=due: aftercare.follow_up_complete(
+                lambda d=due: follow_ups.follow_up_complete(
                     actor=users.austin,
                     follow_up=d,
                     reached=False,
@@ -98,10 +98,10 @@ def test_two_bulk_reassignments_of_the_same_clients_in_opposite_orders_both_fini
 
         outcomes = race(
             [
-                lambda ids=ids: aftercare.follow_ups_reassign_bulk(
+                lambda ids=ids: follow_ups.follow_ups_reassign_bulk(
                     actor=users.manager, follow_up_ids=ids, assignee=users.alumni, now=NOW
                 ),
-                lambda ids=ids: aftercare.follow_ups_reassign_bulk(
+                lambda ids=ids: follow_ups.follow_ups_reassign_bulk(
                     actor=users.admin, follow_up_ids=ids[::-1], assignee=None, now=NOW
                 ),
             ]

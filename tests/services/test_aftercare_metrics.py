@@ -81,8 +81,9 @@ from django.test.utils import CaptureQueriesContext
 from backend.aftercare.models import FollowUp, FollowUpStatus
 from backend.care.models import DischargeType, Episode
 from backend.network.models import LevelOfCare, Program
-from services import aftercare, episodes, transfers
+from services import episodes, transfers
 from services.access import access_scope
+from services.aftercare import follow_ups
 from services.aftercare_metrics import (
     METRICS_COLUMNS,
     aftercare_metrics,
@@ -123,7 +124,7 @@ class Story:
 
     def complete(self, episode, milestone, when, status="", *, reached=True):
         follow_up = FollowUp.objects.get(episode=episode, milestone=milestone)
-        aftercare.follow_up_complete(
+        follow_ups.follow_up_complete(
             actor=self.alumni,
             follow_up=follow_up,
             reached=reached,

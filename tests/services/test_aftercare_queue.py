@@ -16,7 +16,7 @@ from backend.aftercare.models import AlumniTeamMembership, FollowUp, FollowUpSta
 from backend.audit.models import AuditEvent
 from backend.care.models import DischargeType, Episode
 from backend.network.models import LevelOfCare
-from services import aftercare, episodes
+from services import episodes
 from services.access import (
     Role,
     access_scope,
@@ -25,7 +25,9 @@ from services.access import (
     role_grant,
     role_revoke,
 )
-from services.aftercare import MSG_ASSIGNEE_NOT_ALUMNI, follow_up_queue
+from services.aftercare import follow_ups, plans
+from services.aftercare.follow_ups import MSG_ASSIGNEE_NOT_ALUMNI
+from services.aftercare.queue import follow_up_queue
 from services.errors import IllegalTransition, InvalidInput, NotFound, NotPermitted
 from tests.factories import (
     ProgramFactory,
@@ -300,7 +302,7 @@ def test_the_alumni_team_sees_the_plan_of_a_client_it_follows_up(network, users)
     assert aftercare_plans_visible_to(users.houston).filter(client=client).exists()
     assert not aftercare_plans_visible_to(users.austin).filter(client=client).exists()
     with pytest.raises(NotFound):
-        aftercare.aftercare_plan_get(actor=users.austin, client=client)
+        plans.aftercare_plan_get(actor=users.austin, client=client)
 
 
 @pytest.fixture
@@ -315,18 +317,18 @@ def austin_due(network, users):
 def test_the_sites_coordinators_may_work_its_follow_ups_others_may_not(austin_due, users):
     for outsider in (users.houston, users.nobody):
         with pytest.raises(NotPermitted):
-            aftercare.attempt_record(
+            follow_ups.attempt_record(
                 actor=outsider, follow_up=austin_due, channel="phone", result="reached", now=NOW
             )
         with pytest.raises(NotPermitted):
-            aftercare.follow_up_complete(
+            follow_ups.follow_up_complete(
                 actor=outsider, follow_up=austin_due, reached=False, now=NOW
             )
 
-    aftercare.attempt_record(
+    follow_ups.attempt_record(
         actor=users.austin2, follow_up=austin_due, channel="phone", result="reached", now=NOW
     )
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.austin2,
         follow_up=austin_due,
         reached=True,
@@ -341,14 +343,16 @@ def test_the_alumni_team_and_the_sites_managers_reassign_coordinators_do_not(aus
     other = alumni_coordinator("alumni.other")
 
     with pytest.raises(NotPermitted):
-        aftercare.follow_up_reassign(actor=users.austin, follow_up=austin_due, assignee=other)
+        follow_ups.follow_up_reassign(actor=users.austin, follow_up=austin_due, assignee=other)
     with pytest.raises(NotPermitted):
-        aftercare.follow_up_reassign(
+        follow_ups.follow_up_reassign(
             actor=users.houston_manager, follow_up=austin_due, assignee=other
         )
 
-    aftercare.follow_up_reassign(actor=users.manager, follow_up=austin_due, assignee=other, now=NOW)
-    aftercare.follow_up_reassign(
+    follow_ups.follow_up_reassign(
+        actor=users.manager, follow_up=austin_due, assignee=other, now=NOW
+    )
+    follow_ups.follow_up_reassign(
         actor=users.alumni, follow_up=austin_due, assignee=users.alumni, now=NOW
     )
 
@@ -360,16 +364,16 @@ def test_the_alumni_team_and_the_sites_managers_reassign_coordinators_do_not(aus
 
 def test_only_an_alumni_coordinator_may_be_given_a_follow_up(austin_due, users):
     with pytest.raises(InvalidInput, match=MSG_ASSIGNEE_NOT_ALUMNI) as refused:
-        aftercare.follow_up_reassign(
+        follow_ups.follow_up_reassign(
             actor=users.alumni, follow_up=austin_due, assignee=users.austin
         )
     assert refused.value.field == "assignee"
 
 
 def test_finished_work_is_not_reassigned(austin_due, users):
-    aftercare.follow_up_complete(actor=users.alumni, follow_up=austin_due, reached=False, now=NOW)
+    follow_ups.follow_up_complete(actor=users.alumni, follow_up=austin_due, reached=False, now=NOW)
     with pytest.raises(IllegalTransition):
-        aftercare.follow_up_reassign(actor=users.alumni, follow_up=austin_due, assignee=None)
+        follow_ups.follow_up_reassign(actor=users.alumni, follow_up=austin_due, assignee=None)
 
 
 def test_a_bulk_reassignment_is_all_or_nothing(network, users):
@@ -381,13 +385,13 @@ def test_a_bulk_reassignment_is_all_or_nothing(network, users):
 
     # when Austin's manager includes the Houston one, which they cannot see
     with pytest.raises(NotFound) as refused:
-        aftercare.follow_ups_reassign_bulk(
+        follow_ups.follow_ups_reassign_bulk(
             actor=users.manager, follow_up_ids=[first.pk, houston.pk], assignee=other, now=NOW
         )
     assert refused.value.field == "follow_ups"
     # or an id that is not one
     with pytest.raises(NotFound):
-        aftercare.follow_ups_reassign_bulk(
+        follow_ups.follow_ups_reassign_bulk(
             actor=users.manager, follow_up_ids=[first.pk, "not-a-uuid"], assignee=other, now=NOW
         )
 
@@ -395,7 +399,7 @@ def test_a_bulk_reassignment_is_all_or_nothing(network, users):
     assert not FollowUp.objects.filter(assignee=other).exists()
 
     # and with only their own, both move
-    moved = aftercare.follow_ups_reassign_bulk(
+    moved = follow_ups.follow_ups_reassign_bulk(
         actor=users.manager, follow_up_ids=[first.pk, str(second.pk)], assignee=other, now=NOW
     )
     assert {f.pk for f in moved} == {first.pk, second.pk}
@@ -405,7 +409,7 @@ def test_a_bulk_reassignment_is_all_or_nothing(network, users):
 def test_a_bulk_reassignment_has_a_limit(users):
     ids = [f"00000000-0000-0000-0000-{n:012d}" for n in range(501)]
     with pytest.raises(InvalidInput) as refused:
-        aftercare.follow_ups_reassign_bulk(
+        follow_ups.follow_ups_reassign_bulk(
             actor=users.alumni, follow_up_ids=ids, assignee=None, now=NOW
         )
     assert refused.value.field == "follow_ups"
@@ -422,7 +426,7 @@ def _bulk_reassignment_queries(network, users, assignee, n: int, *, staying: int
     ]
     access_scope(users.manager)  # the caller's roles, read once per request
     with CaptureQueriesContext(connection) as captured:
-        moved = aftercare.follow_ups_reassign_bulk(
+        moved = follow_ups.follow_ups_reassign_bulk(
             actor=users.manager, follow_up_ids=[f.pk for f in rows], assignee=assignee, now=NOW
         )
     assert {f.pk for f in moved} == {f.pk for f in rows}
@@ -465,7 +469,7 @@ def test_a_bulk_reassignment_audits_each_follow_up_it_moved_once(network, users)
     )
 
     # when the manager gives all three to the alumni coordinator
-    moved = aftercare.follow_ups_reassign_bulk(
+    moved = follow_ups.follow_ups_reassign_bulk(
         actor=users.manager,
         follow_up_ids=[theirs.pk, second.pk, first.pk],
         assignee=users.alumni,
@@ -509,7 +513,7 @@ def test_a_bulk_reassignment_including_finished_work_moves_nothing(network, user
 
     # when both are given to the alumni coordinator
     with pytest.raises(IllegalTransition):
-        aftercare.follow_ups_reassign_bulk(
+        follow_ups.follow_ups_reassign_bulk(
             actor=users.manager, follow_up_ids=[due.pk, done.pk], assignee=users.alumni, now=NOW
         )
 

@@ -15,13 +15,8 @@ import pytest
 from backend.census.models import CensusSnapshot
 from backend.network.models import LevelCode, LevelOfCare, Program
 from services import episodes, transfers
-from services.census import (
-    census_at,
-    census_daily,
-    census_movement,
-    census_snapshot_fill,
-    length_of_stay,
-)
+from services.census import census_at, census_daily, census_snapshot_fill
+from services.census_flow import census_movement, length_of_stay
 from tests.factories import ClientFactory, ProgramFactory, SiteFactory, finish_checklist
 
 CHICAGO, TOKYO = ZoneInfo("America/Chicago"), ZoneInfo("Asia/Tokyo")
@@ -364,13 +359,13 @@ def test_length_of_stay_of_a_range_with_no_stays_is_empty_not_missing(network, u
 
 
 def test_each_answer_has_its_documented_columns_in_order(network, users, history):
-    from services import census
+    from services import census, census_flow
 
     span = {"date_from": D(2026, 11, 1), "date_to": D(2026, 11, 2)}
     answers = {
         census.CENSUS_COLUMNS: census.census_at(user=users.admin, at=NOW, now=NOW),
         census.DAILY_COLUMNS: census_daily(user=users.admin, now=NOW, **span),
-        census.MOVEMENT_COLUMNS: census_movement(user=users.admin, **span),
+        census_flow.MOVEMENT_COLUMNS: census_movement(user=users.admin, **span),
         census.STAY_COLUMNS: length_of_stay(user=users.admin, now=NOW, **span),
     }
     for columns, rows in answers.items():

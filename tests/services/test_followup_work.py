@@ -25,8 +25,8 @@ from backend.care.models import Client
 from backend.network.models import LevelOfCare
 from backend.notifications.models import Notification
 from backend.work.models import WorkItem, WorkStatus
-from services import aftercare
 from services.access import Role, role_grant, role_revoke
+from services.aftercare import follow_ups
 from services.client_contact import SMSBackend
 from services.followup_work import (
     DIGEST_KIND,
@@ -401,7 +401,7 @@ def test_no_nudge_after_consent_is_withdrawn_or_the_follow_up_is_done(brooklyn, 
     AftercarePlan.objects.filter(pk=withdrawn.plan_id).update(
         consent_to_contact=False, consent_sms=False
     )
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=completed,
         reached=True,
@@ -578,7 +578,7 @@ def test_no_digest_when_everything_was_done_before_seven(network, users):
     # given one follow-up due today, completed at 06:00
     follow_up = row(network.austin_residential, users, due_on=NOV[4])
     follow_up_scan(now=AUSTIN_MIDNIGHT_PASSED)
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=follow_up,
         reached=True,
@@ -597,7 +597,7 @@ def test_no_digest_when_everything_was_done_before_seven(network, users):
 
 
 def _attempt(users, follow_up, result="no_answer", at=None):
-    return aftercare.attempt_record(
+    return follow_ups.attempt_record(
         actor=users.alumni,
         follow_up=follow_up,
         channel="phone",
@@ -687,7 +687,7 @@ def test_no_escalation_when_the_follow_up_was_completed_meanwhile(network, users
         _attempt(users, follow_up, at=at)
 
     # when the client calls back and the follow-up is completed first
-    aftercare.follow_up_complete(
+    follow_ups.follow_up_complete(
         actor=users.alumni,
         follow_up=follow_up,
         reached=True,
@@ -714,7 +714,7 @@ def test_the_escalation_commits_with_the_third_attempt_or_not_at_all(
     def audit_fails(**kwargs):
         raise RuntimeError("the audit table is full")
 
-    monkeypatch.setattr(aftercare, "audit_record", audit_fails)
+    monkeypatch.setattr(follow_ups, "audit_record", audit_fails)
     with pytest.raises(RuntimeError):
         _attempt(users, follow_up)
 

@@ -11,6 +11,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Q
 
+from backend.accounts.management.demo import (
+    DEFAULT_DEMO_PASSWORD,
+    DEMO_USERNAMES,
+    demo_clients_generate,
+    demo_network_ensure,
+    demo_totals,
+    demo_users_ensure,
+)
 from backend.audit.models import AuditEvent
 from backend.care.models import (
     Client,
@@ -25,14 +33,6 @@ from backend.care.models import (
 from backend.network.models import Program, Site
 from services.access import access_scope
 from services.capacity import programs_with_occupancy
-from services.demo import (
-    DEFAULT_DEMO_PASSWORD,
-    DEMO_USERNAMES,
-    demo_clients_generate,
-    demo_network_ensure,
-    demo_totals,
-    demo_users_ensure,
-)
 
 SITE_CODES = {"austin", "houston", "san-antonio", "willow-bend", "cedar-park"}
 PASSWORD = "pw-for-tests-only"

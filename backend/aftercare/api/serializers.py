@@ -25,7 +25,7 @@ from backend.aftercare.models import (
 )
 from backend.care.api.serializers import program_field
 from backend.care.models import Client
-from services.aftercare import QueueBucket
+from services.aftercare.queue import QueueBucket
 from services.clock import site_today
 
 
@@ -89,6 +89,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "to_program_name",
             "to_site",
             "to_level",
+            "source",
             "status",
             "notes",
             "created_at",

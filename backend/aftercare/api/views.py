@@ -38,7 +38,9 @@ from backend.aftercare.api.serializers import (
 from backend.aftercare.models import AftercarePlan, ContactAttempt, ReferralStatus
 from backend.api.schema import problem_responses
 from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
-from services import access, aftercare
+from services import access
+from services.aftercare import follow_ups, plans, protocol, queue
+from services.referrals import actions as referral_actions
 
 ACTION_ERRORS = problem_responses(400, 403, 404, 409)
 PAGE_PARAMETERS = [
@@ -174,21 +176,21 @@ class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
         now = timezone.now()
         query = FollowUpQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
-        queue = aftercare.follow_up_queue(
+        rows = queue.follow_up_queue(
             request.user,
             bucket=query.validated_data["status"],
             assignee=query.validated_data.get("assignee"),
             site_id=query.validated_data.get("site"),
             now=now,
         )
-        page = self.paginate_queryset(with_relations(queue))
+        page = self.paginate_queryset(with_relations(rows))
         return self.get_paginated_response(self._render(page, many=True, now=now))
 
     @action(detail=True, methods=["post"])
     def attempts(self, request, pk=None):
         follow_up = self.get_object()  # 404 before anything when not visible
         data = _validated(AttemptSerializer, request)
-        attempt = aftercare.attempt_record(actor=request.user, follow_up=follow_up, **data)
+        attempt = follow_ups.attempt_record(actor=request.user, follow_up=follow_up, **data)
         return Response(ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
@@ -197,14 +199,14 @@ class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
         data = _validated(FollowUpCompleteSerializer, request)
         if data.get("refer_to_program") is None:
             data.pop("refer_to_program", None)
-        follow_up = aftercare.follow_up_complete(actor=request.user, follow_up=follow_up, **data)
+        follow_up = follow_ups.follow_up_complete(actor=request.user, follow_up=follow_up, **data)
         return Response(self._render(self.get_queryset().get(pk=follow_up.pk)))
 
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
         follow_up = self.get_object()
         data = _validated(ReassignSerializer, request)
-        follow_up = aftercare.follow_up_reassign(
+        follow_up = follow_ups.follow_up_reassign(
             actor=request.user, follow_up=follow_up, assignee=data["assignee"]
         )
         return Response(self._render(self.get_queryset().get(pk=follow_up.pk)))
@@ -219,19 +221,17 @@ class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
     )
     def reassign_bulk(self, request):
         data = _validated(BulkReassignSerializer, request)
-        moved = aftercare.follow_ups_reassign_bulk(
+        moved = follow_ups.follow_ups_reassign_bulk(
             actor=request.user, follow_up_ids=data["follow_ups"], assignee=data["assignee"]
         )
-        follow_ups = self.get_queryset().filter(pk__in=[f.pk for f in moved])
-        return Response(self._render(follow_ups.order_by("due_on", "id"), many=True))
+        rows = self.get_queryset().filter(pk__in=[f.pk for f in moved])
+        return Response(self._render(rows.order_by("due_on", "id"), many=True))
 
     @action(detail=False, methods=["get"])
     def assignees(self, request):
         query = FollowUpAssigneeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        users = aftercare.follow_up_assignees(
-            request.user, site_id=query.validated_data.get("site")
-        )
+        users = protocol.follow_up_assignees(request.user, site_id=query.validated_data.get("site"))
         # The paginator itself, not self.paginate_queryset, which audits the
         # page as follow-ups: these are staff, and no client's record is read.
         page = self.paginator.paginate_queryset(users, request, view=self)
@@ -306,14 +306,14 @@ class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
     def admit(self, request, pk=None):
         referral = self.get_object()
         data = _validated(ReferralAdmitSerializer, request)
-        aftercare.referral_admit(actor=request.user, referral=referral, **data)
+        referral_actions.referral_admit(actor=request.user, referral=referral, **data)
         return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         referral = self.get_object()
         data = _validated(ReferralCancelSerializer, request)
-        referral = aftercare.referral_cancel(actor=request.user, referral=referral, **data)
+        referral = referral_actions.referral_cancel(actor=request.user, referral=referral, **data)
         return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
 
 
@@ -342,7 +342,7 @@ class AftercarePlanView(APIView):
     )
     def get(self, request, pk):
         client = self._client(request, pk)
-        plan = aftercare.aftercare_plan_get(actor=request.user, client=client)
+        plan = plans.aftercare_plan_get(actor=request.user, client=client)
         return Response(AftercarePlanSerializer(plan or AftercarePlan(client=client)).data)
 
     @extend_schema(
@@ -373,7 +373,7 @@ class AftercarePlanView(APIView):
     def _write(self, request, pk, *, replace: bool) -> Response:
         client = self._client(request, pk)
         changes = _validated(AftercarePlanWriteSerializer, request)
-        plan = aftercare.aftercare_plan_upsert(
+        plan = plans.aftercare_plan_upsert(
             actor=request.user, client=client, changes=changes, replace=replace
         )
         return Response(AftercarePlanSerializer(plan).data)

@@ -18,7 +18,7 @@ from backend.api.renderers import CSVRenderer, JSONRenderer
 from backend.api.schema import problem_responses
 from backend.care.models import DischargeType
 from backend.network.models import LevelCode
-from services import census
+from services import census, census_flow
 
 MAX_DAYS = census.MAX_DAYS
 # Days outside these are surely mistakes (and beyond them date arithmetic overflows).
@@ -278,7 +278,7 @@ class MovementQuery(RangeQuery):
 
 class CensusMovementView(CensusBaseView):
     query_class = MovementQuery
-    csv_columns = census.MOVEMENT_COLUMNS
+    csv_columns = census_flow.MOVEMENT_COLUMNS
     default_days = 1
 
     @extend_schema(
@@ -323,7 +323,7 @@ class CensusMovementView(CensusBaseView):
             span = {"days": q["days"], "now": timezone.now()}
         else:
             span = {"date_from": q["date_from"], "date_to": q["date_to"]}
-        rows = census.census_movement(
+        rows = census_flow.census_movement(
             user=request.user, site_id=q.get("site"), level=q.get("level"), **span
         )
         return Response(rows)
@@ -383,4 +383,4 @@ class LengthOfStayView(CensusBaseView):
         ],
     )
     def get(self, request):
-        return self.answer_range(request, census.length_of_stay, "by")
+        return self.answer_range(request, census_flow.length_of_stay, "by")

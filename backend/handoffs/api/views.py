@@ -19,7 +19,7 @@ from backend.handoffs.api.serializers import (
     HandoffSerializer,
 )
 from backend.handoffs.models import HandoffItem, HandoffStatus
-from services import handoffs
+from services import access, handoffs
 
 
 class HandoffFilter(django_filters.FilterSet):
@@ -109,7 +109,7 @@ class HandoffViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelVi
 
     def visible_queryset(self, user):
         return (
-            handoffs.handoffs_visible_to(user)
+            access.handoffs_visible_to(user)
             .select_related("transfer", "acknowledged_by", "closed_by")
             .prefetch_related(
                 Prefetch("items", queryset=HandoffItem.objects.select_related("completed_by"))

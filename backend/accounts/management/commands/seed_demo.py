@@ -4,7 +4,7 @@
 
 Safe to run again: sites, programs and users are brought back to the demo's
 values (passwords are reset), and clients are generated only while there are
-no demo clients yet. The work is done by services/demo.py.
+no demo clients yet. The work is done by backend/accounts/management/demo.py.
 """
 
 import os
@@ -12,7 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from services.demo import (
+from backend.accounts.management.demo import (
     DEFAULT_CLIENTS,
     DEFAULT_DAYS,
     DEFAULT_DEMO_PASSWORD,

@@ -50,8 +50,9 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import LevelCode, LevelOfCare, Program, Site
-from services import access, aftercare, census, followup_work
+from services import access, census, followup_work
 from services.access import Role
+from services.aftercare import follow_ups, plans
 from services.clients import client_create
 from services.clock import resolve_now
 from services.episodes import episode_admit, episode_discharge
@@ -1004,16 +1005,20 @@ def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> Dem
         )
         done.memberships += created
 
-    for plan in AftercarePlan.objects.filter(
-        client__mrn__startswith=DEMO_MRN_PREFIX, consent_to_contact=False, created_at__lte=now
-    ).select_related("client", "episode"):
-        current = aftercare.aftercare_episode_of(plan.client)
+    for plan in (
+        AftercarePlan.objects.filter(
+            client__mrn__startswith=DEMO_MRN_PREFIX, consent_to_contact=False, created_at__lte=now
+        )
+        .select_related("client", "episode")
+        .order_by("client__mrn", "episode__admitted_at")
+    ):
+        current = plans.aftercare_episode_of(plan.client)
         if current != plan.episode or not access.can_edit_aftercare_plan(alumni, plan.episode):
             continue  # back in treatment: the plan is their care team's now
         rng = random.Random(str(plan.pk))
         phone, sms = rng.random() < 0.9, rng.random() < 0.6
         email = rng.random() < 0.4 or not (phone or sms)
-        aftercare.aftercare_plan_upsert(
+        plans.aftercare_plan_upsert(
             actor=alumni,
             client=plan.client,
             changes={
@@ -1057,7 +1062,7 @@ def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> Dem
         at = max(first_day, follow_up.anchor_at + timedelta(hours=1))
         for attempt in range(tries):
             last = attempt == tries - 1
-            aftercare.attempt_record(
+            follow_ups.attempt_record(
                 actor=alumni,
                 follow_up=follow_up,
                 channel=channel,
@@ -1067,7 +1072,7 @@ def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> Dem
             )
             at = min(at + timedelta(hours=rng.randint(3, 20)), now)
         said = rng.choices(list(SAID), weights=list(SAID.values()))[0] if reached else ""
-        aftercare.follow_up_complete(
+        follow_ups.follow_up_complete(
             actor=alumni,
             follow_up=follow_up,
             reached=reached,
