@@ -1015,7 +1015,9 @@ def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> Dem
         current = plans.aftercare_episode_of(plan.client)
         if current != plan.episode or not access.can_edit_aftercare_plan(alumni, plan.episode):
             continue  # back in treatment: the plan is their care team's now
-        rng = random.Random(str(plan.pk))
+        # Seeded by what the same --seed makes again (MRN, admission), not by the
+        # row's random UUID: the same seed then gives the same year of aftercare.
+        rng = random.Random(f"{plan.client.mrn}:{plan.episode.admitted_at.date()}")
         phone, sms = rng.random() < 0.9, rng.random() < 0.6
         email = rng.random() < 0.4 or not (phone or sms)
         plans.aftercare_plan_upsert(
@@ -1042,15 +1044,17 @@ def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> Dem
             ended_at__isnull=True,
             attempts__isnull=True,
         )
-        .select_related("site", "plan")
-        .order_by("due_on", "id")
+        .select_related("site", "plan", "client")
+        .order_by("due_on", "client__mrn", "anchor_at", "milestone")
     )
     for follow_up in due:
         zone = zoneinfo.ZoneInfo(follow_up.site.time_zone)
         window_end = datetime.combine(follow_up.window_ends_on, time(18), tzinfo=zone)
         if window_end > now - LEFT_FOR_THE_QUEUE:
             continue
-        rng = random.Random(str(follow_up.pk))
+        rng = random.Random(
+            f"{follow_up.client.mrn}:{follow_up.anchor_at.date()}:{follow_up.milestone}"
+        )
         if rng.random() >= P_WORKED:
             continue  # missed: the scan will say so
         channel = ContactChannel.PHONE if follow_up.plan.consent_phone else ContactChannel.EMAIL
