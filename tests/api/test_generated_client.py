@@ -382,6 +382,78 @@ def test_the_docs_story_runs_through_the_generated_client(
     assert contract.checked >= 25
 
 
+@live
+def test_the_alumni_morning_runs_through_the_generated_client(
+    live_server, generated, contract, api_as, network, users, austin_record
+):
+    # given the alumni coordinator, and an Austin alumnus discharged eight days ago
+    # (their 7-day follow-up due; a referral back into Austin IOP from the 48-hour one)
+    alumni = api_as(users.alumni.username, PASSWORD)
+    client_id = austin_record.alumnus.pk
+    due = alumni.ok("follow_ups_list")
+    follow_up = next(f for f in due.results if f.id == austin_record.follow_up.pk)
+    assert follow_up.self_reported_status is None  # in the due bucket, no outcome yet
+    assert alumni.ok("follow_ups_assignees_list").results
+
+    # 1. the client agrees to calls on weekday afternoons (hours sent as "HH:MM")
+    plan = alumni.ok(
+        "clients_aftercare_plan_partial_update",
+        id=client_id,
+        body=model("PatchedAftercarePlanWriteRequest")(
+            consent_to_contact=True,
+            consent_phone=True,
+            contact_hours_from="13:00",
+            contact_hours_to="18:00",
+            contact_days=[1, 2, 3, 4, 5],
+        ),
+    )
+    assert (plan.contact_hours_from, plan.contact_hours_to) == ("13:00:00", "18:00:00")
+    assert [c.value for c in plan.consented_channels] == ["phone"]
+
+    # 2. a call, and its outcome: reached, in recovery
+    attempt = alumni.ok(
+        "follow_ups_attempts",
+        id=follow_up.id,
+        body=model("AttemptRequest")(
+            channel=model("ChannelEnum")("phone"), result=model("ResultEnum")("reached")
+        ),
+    )
+    assert attempt.by == users.alumni.username
+    completed = alumni.ok(
+        "follow_ups_complete",
+        id=follow_up.id,
+        body=model("FollowUpCompleteRequest")(
+            reached=True,
+            self_reported_status=model("SelfReportedStatusEnum")("in_recovery"),
+            engaged_meetings=True,
+        ),
+    )
+    assert (completed.status.value, completed.self_reported_status.value) == (
+        "completed",
+        "in_recovery",
+    )
+    assert completed.plan.contact_hours_from == "13:00:00"
+
+    # 3. Austin's coordinator admits the alumnus from the open referral
+    austin = api_as(users.austin.username, PASSWORD)
+    referrals = austin.ok(
+        "referrals_list",
+        status=[model("ReferralsListStatusItem")("open")],
+        to_site=network.austin.pk,
+    )
+    (referral,) = referrals.results
+    assert (referral.new_episode, referral.closed_at) == (None, None)
+    admitted = austin.ok("referrals_admit", id=referral.id, body=model("ReferralAdmitRequest")())
+    assert admitted.status.value == "admitted"
+    assert admitted.new_episode is not None
+
+    # and the outcome figures parse
+    alumni.ok("aftercare_metrics_list")
+
+    # then every answer on the way was the one the schema describes
+    assert contract.violations == []
+
+
 # --- a seeded demo, every list as every role ---------------------------------------
 
 
