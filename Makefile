@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-clock install lint format schema clean
+.PHONY: demo test test-clock install lint format schema client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ format: install
 
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
+
+# A Python client generated from the schema, as tests/api/test_generated_client.py makes it:
+# build/continuum_client/ (put build/ on PYTHONPATH to import continuum_client).
+client: install
+	mkdir -p build
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --format openapi-json --file build/schema.json
+	$(BIN)/openapi-python-client generate --path build/schema.json --output-path build/continuum_client \
+	  --meta none --config tests/api/openapi-python-client.yml --overwrite
 
 clean:
 	rm -rf $(VENV) continuum.sqlite3 staticfiles .pytest_cache

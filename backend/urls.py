@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from backend.api.errors import api_unknown_path
 from backend.work.api.views import health
 
 urlpatterns = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Last: whatever else is under /api/ is a problem document, DEBUG on or off.
+    re_path(r"^api/", api_unknown_path, name="api-unknown-path"),
 ]
 
 handler404 = "backend.api.errors.api_not_found"

@@ -9,8 +9,11 @@ Domain errors from services/ and DRF's own exceptions both come through
 here; this is the only place that knows which HTTP status each one gets.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -171,16 +174,39 @@ def _problem_for(exc):
     )
 
 
+NO_SUCH_ENDPOINT = "No such endpoint."
+
+
+def _no_such_endpoint(detail: str = NO_SUCH_ENDPOINT) -> JsonResponse:
+    body = problem(status_code=404, code="not_found", title="Not found", detail=detail)
+    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
 def api_not_found(request, exception=None):
     """handler404 for URLs that match no route: JSON under /api/, HTML elsewhere."""
     if request.path.startswith("/api/"):
-        body = problem(
-            status_code=404, code="not_found", title="Not found", detail="No such endpoint."
-        )
-        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+        return _no_such_endpoint()
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+@csrf_exempt  # it changes nothing; a POST without a CSRF token gets the 404, not a 403 page
+def api_unknown_path(request):
+    """The last route of all: any /api/ URL that no other route answers.
+
+    handler404 is not used while DEBUG is on (Django shows its technical page
+    instead), so without this route an API client would get HTML on a developer's
+    machine. Because this route matches, CommonMiddleware no longer adds a missing
+    final slash: a GET of a real endpoint without it is redirected here, as
+    CommonMiddleware would; another method gets the 404 with the right path."""
+    path = request.path_info
+    slash_missing = settings.APPEND_SLASH and not path.endswith("/")
+    if slash_missing and resolve(path + "/").func is not api_unknown_path:
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return _no_such_endpoint(f"{NO_SUCH_ENDPOINT} Did you mean {path}/?")
+    return _no_such_endpoint()
 
 
 def api_server_error(request):

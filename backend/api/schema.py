@@ -1,9 +1,99 @@
-"""OpenAPI helpers: the problem document and the error responses each endpoint declares."""
+"""OpenAPI helpers: the schema class (tags, operation ids, the 404 of a page that does
+not exist), the problem document and the error responses each endpoint declares."""
 
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from backend.api.errors import PROBLEM_CONTENT_TYPE
+
+# One tag per resource: a generated client has one module per tag
+# (`continuum_client.api.transfers`). Keyed by the first segment of the path after
+# /api/v1/; a view may name its own with extend_schema(tags=[...]). Each tag is
+# described in SPECTACULAR_SETTINGS["TAGS"].
+TAG_OF_SEGMENT = {
+    "auth": "auth",
+    "me": "auth",
+    "levels-of-care": "network",
+    "sites": "network",
+    "programs": "network",
+    "clients": "clients",
+    "episodes": "episodes",
+    "placements": "placements",
+    "transfers": "transfers",
+    "handoffs": "handoffs",
+    "notifications": "notifications",
+    "census": "census",
+    "follow-ups": "aftercare",
+    "aftercare": "aftercare",
+    "referrals": "referrals",
+    "ops": "ops",
+}
+
+STANDARD_ACTIONS = {"list", "create", "retrieve", "update", "partial_update", "destroy"}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, with tags per resource and operation ids that read
+    well as function names of a generated client: `clients_list`, `clients_create`,
+    `transfers_approve`, `census_daily_list`."""
+
+    def get_tags(self) -> list[str]:
+        segments = self._tokenize_path()
+        if not segments:
+            return ["api"]
+        return [TAG_OF_SEGMENT.get(segments[0], segments[0])]
+
+    def get_operation_id(self) -> str:
+        tokens = [t.replace("-", "_") for t in self._tokenize_path()] or ["root"]
+        action = getattr(self.view, "action", None)
+        if action is not None and action not in STANDARD_ACTIONS:
+            # A viewset's own action says what it does: transfers_approve, clients_journey.
+            return "_".join(tokens)
+        if self.method == "GET":
+            verb = "list" if self._answers_a_list() else "retrieve"
+        else:
+            verb = self.method_mapping[self.method.lower()]
+        return "_".join([*tokens, verb])
+
+    def _success_serializer(self):
+        """The serializer of the 2xx response (the errors sit beside it in the dict)."""
+        responses = self.get_response_serializers()
+        if not isinstance(responses, dict):
+            return responses
+        for code, serializer in responses.items():
+            if str(code[0] if isinstance(code, tuple) else code).startswith("2"):
+                return serializer
+        return None
+
+    def _answers_a_list(self) -> bool:
+        serializer = self._success_serializer()
+        if isinstance(serializer, OpenApiResponse):
+            serializer = serializer.response
+        return isinstance(serializer, serializers.ListSerializer) or (
+            getattr(self.view, "action", None) == "list"
+        )
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        # A paginated list answers 404 for a page that does not exist (`page=0`, past
+        # the end, not a number): say so, whatever the view declared.
+        if (
+            self.method == "GET"
+            and self._get_paginator() is not None
+            and self._answers_a_list()
+            and "404" not in responses
+        ):
+            responses["404"] = self._get_response_for_code(
+                OpenApiResponse(
+                    ProblemSerializer, description=PAGE_NOT_FOUND[0], examples=[PAGE_NOT_FOUND[1]]
+                ),
+                "404",
+                (PROBLEM_CONTENT_TYPE,),
+                direction,
+            )
+            responses = dict(sorted(responses.items()))
+        return responses
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -92,6 +182,12 @@ PROBLEMS = {
 }
 
 
+PAGE_NOT_FOUND = (
+    "A page that does not exist: `page` below 1, past the end, or not a number.",
+    _example(404, "not_found", "Not found", "Invalid page."),
+)
+
+
 def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
     """The documented error responses; 401 is implied by every authenticated endpoint.
 
@@ -108,7 +204,7 @@ def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
 
 
 TokenRequest = inline_serializer(
-    "TokenRequest",
+    "Credentials",
     {"username": serializers.CharField(), "password": serializers.CharField()},
 )
 TokenResponse = inline_serializer("TokenResponse", {"token": serializers.CharField()})

@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from backend.accounts.api.views import MeView, ObtainTokenView
 from backend.aftercare.api.views import AftercarePlanView, FollowUpViewSet, ReferralViewSet
+from backend.api.index import ApiIndexView
 from backend.care.api.views import ClientViewSet, EpisodeViewSet, PlacementViewSet, TransferViewSet
 from backend.census.api.views import (
     CensusDailyView,
@@ -30,6 +31,7 @@ router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
+    path("", ApiIndexView.as_view(), name="api-index"),
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
     path("ops/work/", WorkStatusView.as_view(), name="ops-work"),

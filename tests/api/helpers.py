@@ -8,6 +8,7 @@ access matrix and the schema check without anyone remembering to add it.
 import re
 from dataclasses import dataclass
 
+import jsonschema
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from backend.api.errors import PROBLEM_CONTENT_TYPE
@@ -78,6 +79,42 @@ def api_routes() -> list[Route]:
         for method in _methods(pattern.callback):
             routes.add(Route(method, path, pattern.name))
     return sorted(routes, key=lambda r: (r.path, r.method))
+
+
+# --- the schema's promises, as JSON Schema ------------------------------------
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0's schema objects as JSON Schema: `nullable` becomes a null type,
+    and an object with declared properties may have no others."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: as_json_schema(value) for key, value in node.items()}
+    if node.get("type") == "object" and "properties" in node:
+        node.setdefault("additionalProperties", False)
+    if node.pop("nullable", False):
+        if "type" in node and "enum" not in node:
+            node["type"] = [node["type"], "null"]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def schema_errors(schema: dict, components: dict, value) -> list[str]:
+    """How `value` breaks `schema` (OpenAPI, its $refs into `components`, already
+    converted by as_json_schema), one line each. Formats are checked too: a blank
+    email is `oneOf` an empty string or an address, and only the format tells them
+    apart."""
+    validator = jsonschema.Draft7Validator(
+        {**as_json_schema(schema), "components": components},
+        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+    )
+    return [
+        f"at {'/'.join(map(str, error.absolute_path)) or '(body)'}: {error.message}"
+        for error in sorted(validator.iter_errors(value), key=str)
+    ]
 
 
 def assert_problem(response, status: int, *, code: str | None = None, fields=None) -> dict:

@@ -22,7 +22,7 @@ from tests.factories import (
 )
 
 ROUTES = api_routes()
-PUBLIC = {"auth-token"}
+PUBLIC = {"auth-token", "api-index"}
 CLINICAL = {"clients", "episodes", "placements", "transfers"}
 PASSWORD = "pw-for-tests-only"  # tests/factories.py UserFactory
 

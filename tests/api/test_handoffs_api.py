@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 
 from backend.handoffs.models import Handoff
 from backend.network.models import Program
@@ -13,7 +14,7 @@ from backend.notifications.models import Notification
 from services import transfers
 from services.handoffs import MSG_OPEN_MANDATORY_ITEMS
 from services.notifications import notify
-from tests.api.helpers import assert_problem, error_for
+from tests.api.helpers import assert_problem, error_for, transfer_to
 from tests.api.test_query_counts import FEW, MANY, queries_for
 from tests.factories import finish_checklist, placed_client
 from workers import app as celery_app
@@ -491,3 +492,24 @@ def test_a_list_costs_the_same_queries_for_few_rows_as_for_many(api, network, us
     # then the list grew and its cost did not
     assert (few_body["count"], many_body["count"]) == (FEW, MANY)
     assert many == few
+
+
+def test_a_hand_off_of_a_transfer_without_a_planned_date_says_null(api, network, users):
+    # given an approved transfer that was requested without a planned date
+    client = placed_client(network.austin_detox, users.austin)
+    transfer = transfer_to(
+        network.austin_residential,
+        client=client,
+        sender=users.austin,
+        receiver=users.austin,
+        status="approved",
+    )
+    assert transfer.planned_for is None
+
+    # when its hand-off is read
+    body = api.as_user(users.austin).get(f"/api/v1/handoffs/{transfer.handoff.pk}/").json()
+
+    # then `planned_for` is null, which the schema allows
+    assert body["planned_for"] is None
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["components"]["schemas"]["Handoff"]["properties"]["planned_for"]["nullable"]

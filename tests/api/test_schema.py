@@ -1,5 +1,6 @@
 """The OpenAPI document: valid, served, complete, and honest about errors."""
 
+import json
 import re
 
 import pytest
@@ -7,9 +8,10 @@ import yaml
 from django.core.management import call_command
 from drf_spectacular.drainage import reset_generator_stats
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 
 from backend.api.errors import PROBLEM_CONTENT_TYPE
-from tests.api.helpers import api_routes
+from tests.api.helpers import api_routes, as_json_schema, schema_errors
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -130,3 +132,104 @@ def test_every_problem_status_the_schema_promises_is_documented_with_an_example(
             # then its example is a problem of that very status
             (example,) = content["examples"].values()
             assert example["value"]["status"] == int(code), (method, path, code)
+
+
+# --- the contract a generated client reads ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def document(schema) -> dict:
+    """The schema as it is served: plain JSON."""
+    return json.loads(OpenApiJsonRenderer().render(schema))
+
+
+def test_every_request_body_is_offered_as_json_only(schema):
+    # given every operation that takes a body
+    offered = {
+        f"{method.upper()} {path}": sorted(operation["requestBody"]["content"])
+        for method, path, operation in operations(schema)
+        if "requestBody" in operation
+    }
+
+    # then each is JSON, and JSON only (the browsable API's forms are not the contract)
+    assert offered
+    assert {media for types in offered.values() for media in types} == {"application/json"}
+
+
+def test_every_operation_has_one_tag_of_its_resource_described_at_the_top(schema):
+    # given the tags the document describes
+    described = [tag["name"] for tag in schema["tags"]]
+
+    # when each operation's tags are read
+    tags = {f"{m.upper()} {p}": op.get("tags") for m, p, op in operations(schema)}
+
+    # then each has exactly one of those, and each described tag is used
+    assert all(len(t) == 1 and t[0] in described for t in tags.values()), tags
+    assert {t[0] for t in tags.values()} == set(described)
+    assert tags["POST /api/v1/transfers/{id}/approve/"] == ["transfers"]
+    assert tags["GET /api/v1/follow-ups/"] == ["aftercare"]
+    assert tags["GET /api/v1/clients/{id}/aftercare-plan/"] == ["aftercare"]
+    assert tags["GET /api/v1/census/daily/"] == ["census"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id"),
+    [
+        ("get", "/api/v1/clients/", "clients_list"),
+        ("post", "/api/v1/clients/", "clients_create"),
+        ("patch", "/api/v1/clients/{id}/", "clients_partial_update"),
+        ("get", "/api/v1/clients/{id}/journey/", "clients_journey"),
+        ("post", "/api/v1/transfers/{id}/approve/", "transfers_approve"),
+        ("post", "/api/v1/episodes/{id}/discharge/", "episodes_discharge"),
+        ("post", "/api/v1/handoffs/{id}/acknowledge/", "handoffs_acknowledge"),
+        ("get", "/api/v1/census/", "census_list"),
+        ("get", "/api/v1/census/length-of-stay/", "census_length_of_stay_list"),
+        ("get", "/api/v1/me/", "me_retrieve"),
+        ("get", "/api/v1/", "api_index"),
+    ],
+)
+def test_operation_ids_read_as_function_names(schema, method, path, operation_id):
+    # when an operation's id is read
+    # then it names the resource and the action, without the version
+    assert schema["paths"][path][method]["operationId"] == operation_id
+
+
+def test_operation_ids_are_unique_and_unversioned(schema):
+    ids = [operation["operationId"] for _, _, operation in operations(schema)]
+    assert len(ids) == len(set(ids))
+    assert not [i for i in ids if i.startswith("v1")]
+
+
+def test_every_paginated_list_documents_the_404_of_a_page_that_does_not_exist(schema):
+    # given every operation that takes a `page`
+    paginated = [
+        (method, path, operation)
+        for method, path, operation in operations(schema)
+        if any(p["name"] == "page" for p in operation.get("parameters", []))
+    ]
+    assert len(paginated) >= 10
+
+    for method, path, operation in paginated:
+        # then a page below 1 is outside the parameter, and 404 is among the answers
+        (page,) = [p for p in operation["parameters"] if p["name"] == "page"]
+        assert page["schema"]["minimum"] == 1, path
+        assert "404" in operation["responses"], (method, path)
+
+
+def test_every_example_is_what_its_schema_describes(document):
+    # given every example of a request or response body
+    components = as_json_schema(document["components"])
+    failures, seen = [], 0
+    for method, path, operation in operations(document):
+        bodies = {"request": operation.get("requestBody", {})} | operation["responses"]
+        for status, body in bodies.items():
+            for content in body.get("content", {}).values():
+                for name, example in content.get("examples", {}).items():
+                    # when it is checked against the body's schema
+                    seen += 1
+                    errors = schema_errors(content["schema"], components, example["value"])
+                    failures += [f"{method} {path} {status} {name}: {e}" for e in errors[:2]]
+
+    # then it fits (a list's example is not wrapped twice, an enum holds its values)
+    assert seen > 100
+    assert failures == []

@@ -77,7 +77,7 @@ FOLLOW_UP_VALUE = {
     "completed_at": None,
     "completed_by": None,
     "reached": None,
-    "self_reported_status": "",
+    "self_reported_status": None,
     "engaged_meetings": False,
     "engaged_therapy": False,
     "engaged_medication": False,
@@ -112,8 +112,11 @@ FOLLOW_UP_COMPLETED = OpenApiExample(
     },
     response_only=True,
 )
+# One follow-up of the list: drf-spectacular shows it inside the array the view answers.
 FOLLOW_UPS_REASSIGNED = OpenApiExample(
-    "Reassigned", value=[{**FOLLOW_UP_VALUE, "assignee": 9}], response_only=True
+    "Reassigned",
+    value={**FOLLOW_UP_VALUE, "assignee": 9, "assignee_username": "alumni.lead"},
+    response_only=True,
 )
 ATTEMPT_REQUEST = OpenApiExample(
     "A call, no answer",

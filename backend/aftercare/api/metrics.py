@@ -118,7 +118,8 @@ class AftercareMetricsView(APIView):
         ),
         parameters=[SITE, LEVEL, FROM, TO, FORMAT],
         responses={200: AftercareMetricsRowSerializer(many=True), **problem_responses(400, 404)},
-        examples=[OpenApiExample("Austin residential", value=[_example_row()], response_only=True)],
+        # One row: drf-spectacular shows it inside the array the view answers.
+        examples=[OpenApiExample("Austin residential", value=_example_row(), response_only=True)],
     )
     def get(self, request):
         query = MetricsQuery(data=request.query_params)

@@ -23,6 +23,7 @@ from backend.aftercare.models import (
     Referral,
     SelfReportedStatus,
 )
+from backend.api.fields import EmptyAsNullChoiceField
 from backend.care.api.serializers import program_field
 from backend.care.models import Client
 from services.aftercare.queue import QueueBucket
@@ -66,6 +67,9 @@ class FollowUpClientSerializer(ClientSummarySerializer):
     class Meta(ClientSummarySerializer.Meta):
         fields = [*ClientSummarySerializer.Meta.fields, "phone", "email"]
         read_only_fields = fields
+        # A read-only field loses the model's blank=True, and the schema would say
+        # every email is an address; many clients have none ("").
+        extra_kwargs = {"email": {"allow_blank": True}}
 
 
 # --- referrals -----------------------------------------------------------------
@@ -177,6 +181,11 @@ class FollowUpSerializer(serializers.ModelSerializer):
     attempts = ContactAttemptSerializer(many=True, read_only=True)
     referral = serializers.SerializerMethodField(
         help_text="The referral back into care this follow-up opened, or null."
+    )
+    self_reported_status = EmptyAsNullChoiceField(
+        choices=SelfReportedStatus.choices,
+        read_only=True,
+        help_text="What the client said of themselves; null until an outcome says it.",
     )
 
     class Meta:

@@ -44,7 +44,11 @@ from services.referrals import actions as referral_actions
 
 ACTION_ERRORS = problem_responses(400, 403, 404, 409)
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="A page number within the paginated result set."),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1},
+        description="A page number within the paginated result set.",
+    ),
     OpenApiParameter("page_size", int, description="Number of results to return per page."),
 ]
 
@@ -138,7 +142,7 @@ def with_relations(follow_ups):
             "At most 500. An id you cannot see is a 404 naming `follow_ups`, and nothing "
             "moves. Answers every follow-up named (those already the assignee's too), by due day."
         ),
-        operation_id="v1_follow_ups_reassign_bulk",
+        operation_id="follow_ups_reassign_bulk",
         request=BulkReassignSerializer,
         responses={200: FollowUpSerializer(many=True), **ACTION_ERRORS},
         examples=[examples.BULK_REASSIGN_REQUEST, examples.FOLLOW_UPS_REASSIGNED],
@@ -154,7 +158,7 @@ def with_relations(follow_ups):
             "team; a site whose follow-ups you may not reassign is a 404 naming `site`."
         ),
         # drf-spectacular takes a custom action for a retrieve: name it a list, with its pages.
-        operation_id="v1_follow_ups_assignees_list",
+        operation_id="follow_ups_assignees_list",
         parameters=[FollowUpAssigneeQuerySerializer, *PAGE_PARAMETERS],
         responses={200: FollowUpAssigneeSerializer(many=True), **problem_responses(400, 404)},
         examples=[examples.ASSIGNEE],
@@ -332,6 +336,7 @@ class AftercarePlanView(APIView):
     fields given; both write it, creating it if needed."""
 
     @extend_schema(
+        tags=["aftercare"],
         summary="The client's aftercare plan",
         description=(
             "The plan of the client's open episode, else of their latest. Not written yet: "
@@ -346,6 +351,7 @@ class AftercarePlanView(APIView):
         return Response(AftercarePlanSerializer(plan or AftercarePlan(client=client)).data)
 
     @extend_schema(
+        tags=["aftercare"],
         summary="Write the whole plan",
         description=(
             "Replaces the plan: fields left out are reset to their empty value (no, blank, "
@@ -361,6 +367,7 @@ class AftercarePlanView(APIView):
         return self._write(request, pk, replace=True)
 
     @extend_schema(
+        tags=["aftercare"],
         summary="Change some fields of the plan",
         description="Only the fields given change; the rules are those of PUT.",
         request=AftercarePlanWriteSerializer,

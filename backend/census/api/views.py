@@ -186,6 +186,8 @@ class StayRowSerializer(ProgramColumns):
         return {**range_fields(), **super().get_fields()}
 
 
+# The census answers are arrays; each example is one row of one, as drf-spectacular
+# shows a list's example inside the array.
 AUSTIN = {
     "program": "0b8d7c2e-5f3a-4e61-8d2b-3c9e7a1f4d55",
     "program_name": "Austin Detox",
@@ -217,9 +219,7 @@ class CensusView(CensusBaseView):
             FORMAT,
         ],
         responses={200: CensusRowSerializer(many=True), **problem_responses(400, 404)},
-        examples=[
-            OpenApiExample("Austin detox", value=[{**AUSTIN, **FIGURES}], response_only=True)
-        ],
+        examples=[OpenApiExample("Austin detox", value={**AUSTIN, **FIGURES}, response_only=True)],
     )
     def get(self, request):
         q = self.query(request)
@@ -246,7 +246,7 @@ class CensusDailyView(CensusBaseView):
         examples=[
             OpenApiExample(
                 "One day of Austin detox",
-                value=[{"day": "2026-11-19", **AUSTIN, **FIGURES, "stored": True}],
+                value={"day": "2026-11-19", **AUSTIN, **FIGURES, "stored": True},
                 response_only=True,
             )
         ],
@@ -295,24 +295,22 @@ class CensusMovementView(CensusBaseView):
         examples=[
             OpenApiExample(
                 "Austin detox, one week",
-                value=[
-                    {
-                        **AUSTIN,
-                        "from": "2026-11-13",
-                        "to": "2026-11-19",
-                        "admissions": 6,
-                        "discharges": 2,
-                        **{f"discharges_{t}": 0 for t in DischargeType.values},
-                        "discharges_completed": 1,
-                        "discharges_against_medical_advice": 1,
-                        "transfers_in": 0,
-                        "transfers_out": 4,
-                        "step_downs": 4,
-                        "step_ups": 0,
-                        "lateral": 0,
-                        "site_changes": 0,
-                    }
-                ],
+                value={
+                    **AUSTIN,
+                    "from": "2026-11-13",
+                    "to": "2026-11-19",
+                    "admissions": 6,
+                    "discharges": 2,
+                    **{f"discharges_{t}": 0 for t in DischargeType.values},
+                    "discharges_completed": 1,
+                    "discharges_against_medical_advice": 1,
+                    "transfers_in": 0,
+                    "transfers_out": 4,
+                    "step_downs": 4,
+                    "step_ups": 0,
+                    "lateral": 0,
+                    "site_changes": 0,
+                },
                 response_only=True,
             )
         ],
@@ -365,19 +363,17 @@ class LengthOfStayView(CensusBaseView):
         examples=[
             OpenApiExample(
                 "Austin detox",
-                value=[
-                    {
-                        **AUSTIN,
-                        "from": "2026-08-22",
-                        "to": "2026-11-19",
-                        "completed_count": 41,
-                        "completed_avg_days": 5.2,
-                        "completed_median_days": 4.9,
-                        "open_count": 11,
-                        "open_avg_days": 2.7,
-                        "open_median_days": 2.5,
-                    }
-                ],
+                value={
+                    **AUSTIN,
+                    "from": "2026-08-22",
+                    "to": "2026-11-19",
+                    "completed_count": 41,
+                    "completed_avg_days": 5.2,
+                    "completed_median_days": 4.9,
+                    "open_count": 11,
+                    "open_avg_days": 2.7,
+                    "open_median_days": 2.5,
+                },
                 response_only=True,
             )
         ],

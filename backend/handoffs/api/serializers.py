@@ -17,7 +17,12 @@ class HandoffSerializer(serializers.ModelSerializer):
     client = serializers.UUIDField(source="transfer.client_id", read_only=True)
     from_program = serializers.UUIDField(source="transfer.from_program_id", read_only=True)
     to_program = serializers.UUIDField(source="transfer.to_program_id", read_only=True)
-    planned_for = serializers.DateField(source="transfer.planned_for", read_only=True)
+    planned_for = serializers.DateField(
+        source="transfer.planned_for",
+        read_only=True,
+        allow_null=True,
+        help_text="The transfer's planned date, or null when it was requested without one.",
+    )
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.username", read_only=True, allow_null=True
     )
