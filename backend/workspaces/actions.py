@@ -55,6 +55,15 @@ def _once_key(request, token: str) -> str:
     return f"workspaces:once:{request.user.pk}:{token}"
 
 
+PENDING = "pending"
+
+
+def spent(request, form: forms.Form) -> bool:
+    """Whether this form's token was sent before (a second submission)."""
+    token = form.data.get("once", "")
+    return bool(token) and cache.get(_once_key(request, token)) is not None
+
+
 def act(
     request,
     form: forms.Form,
@@ -71,9 +80,13 @@ def act(
     if not form.is_valid():
         return refused(request, form, partial, context, form_id, status=400)
     token = form.cleaned_data.get("once") or ""
-    if token and not cache.add(_once_key(request, token), 1, ONCE_SECONDS):
+    if token and not cache.add(_once_key(request, token), PENDING, ONCE_SECONDS):
+        # The first submission's page (once it is known: a new client's), else here.
+        first = cache.get(_once_key(request, token))
         messages.info(request, MSG_ALREADY_SENT)
-        return done(request, success_url)
+        if first not in (None, PENDING):
+            return done(request, first)
+        return done(request, success_url if isinstance(success_url, str) else "/")
     try:
         result = call(form.cleaned_data)
     except DomainError as exc:
@@ -81,8 +94,11 @@ def act(
             cache.delete(_once_key(request, token))  # nothing happened: it may be sent again
         show_error(form, exc)
         return refused(request, form, partial, context, form_id, status=status_of(exc))
+    url = success_url(result) if callable(success_url) else success_url
+    if token:
+        cache.set(_once_key(request, token), url, ONCE_SECONDS)
     messages.success(request, success_message)
-    return done(request, success_url(result) if callable(success_url) else success_url)
+    return done(request, url)
 
 
 def done(request, url: str):

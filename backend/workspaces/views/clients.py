@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backend.audit.models import AuditAction
 from backend.workspaces import forms
-from backend.workspaces.actions import act, refused
+from backend.workspaces.actions import act, refused, spent
 from backend.workspaces.views.board import register_form
 from backend.workspaces.views.common import audit_shown
 from backend.workspaces.views.transfers import transfer_forms
@@ -91,7 +91,7 @@ def client_register(request):
     sites = workspaces.board_sites(request.user)
     form = register_form(request, sites, request.POST)
     context = {"register_form": form}
-    if form.is_valid() and not form.cleaned_data["not_a_duplicate"]:
+    if form.is_valid() and not form.cleaned_data["not_a_duplicate"] and not spent(request, form):
         duplicates = workspaces.client_duplicates(
             request.user,
             first_name=form.cleaned_data["first_name"],
