@@ -10,10 +10,13 @@ stamp, so a board nobody touches still times out.
 """
 
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 
 LAST_SEEN = "workspaces_last_seen"
 MSG_TIMED_OUT = (
@@ -37,6 +40,13 @@ class IdleSessionTimeoutMiddleware:
                 messages.info(
                     request, MSG_TIMED_OUT.format(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES)
                 )
+                if request.headers.get("HX-Request"):
+                    # An in-page request (the board's refresh): the whole page
+                    # goes to the sign-in form, not a fragment of it.
+                    response = HttpResponse(status=204)
+                    page = urlsplit(request.headers.get("HX-Current-URL", "/")).path or "/"
+                    response["HX-Redirect"] = redirect_to_login(page)["Location"]
+                    return response
             elif not request.META.get(BACKGROUND_HEADER):
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
