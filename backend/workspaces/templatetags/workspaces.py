@@ -39,3 +39,10 @@ def local(value: dt.datetime | None, zone) -> dt.datetime | None:
 def words(code: str) -> str:
     """A stable code ("step_down") as words ("Step down")."""
     return str(code).replace("_", " ").capitalize()
+
+
+@register.filter
+def final(rows):
+    """The last of some rows (a prefetched queryset, which `last` cannot index)."""
+    rows = list(rows)
+    return rows[-1] if rows else None
