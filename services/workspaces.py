@@ -26,7 +26,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.handoffs.models import Handoff, HandoffItem, HandoffStatus
-from backend.network.models import Program, Site
+from backend.network.models import LevelCode, Program, Site
 from services import access, aftercare, census, handoffs
 from services.capacity import programs_with_occupancy
 from services.clock import resolve_now
@@ -198,30 +198,49 @@ def board_counts(user, sites: list[Site], *, now: dt.datetime | None = None) -> 
 
 
 TOTAL_FIGURES = ("capacity", "occupied", "reserved", "available")
+LEVEL_ORDER = {code: index for index, code in enumerate(LevelCode.values)}  # the continuum's
+
+
+def census_figures(rows: list[dict]) -> dict:
+    """Program rows of `census.census_at` added up, with the census's own
+    derived figures (occupancy percent, over capacity) computed on the sums."""
+    out = {name: sum(row[name] for row in rows) for name in TOTAL_FIGURES}
+    out["occupancy_percent"] = (
+        round(100 * out["occupied"] / out["capacity"], 1) if out["capacity"] else None
+    )
+    out["over_capacity"] = out["occupied"] + out["reserved"] > out["capacity"]
+    return out
 
 
 def census_totals(rows: list[dict]) -> dict:
-    """Each site's totals over its program rows of `census_at`, and each level's
-    across the sites: {"sites": {site id: figures}, "levels": {code: figures},
-    "all": figures}."""
+    """Beside the program rows of `census.census_at`: each site's totals, each
+    level's across the sites of `rows`, and everything's.
 
-    def figures(selected: list[dict]) -> dict:
-        out = {name: sum(row[name] for row in selected) for name in TOTAL_FIGURES}
-        out["occupancy_percent"] = (
-            round(100 * out["occupied"] / out["capacity"], 1) if out["capacity"] else None
-        )
-        out["over_capacity"] = out["occupied"] + out["reserved"] > out["capacity"]
-        return out
+        {"sites": [{"site", "site_name", **figures}],      by site name
+         "levels": [{"level", "capacity_unit", **figures}], on the continuum's order
+         "all": figures}
 
-    sites: dict = {}
-    levels: dict = {}
+    The census API answers them (`?totals=true`); the board and the census
+    dashboard read them rather than adding rows up themselves. (A census
+    selector: it belongs in services/census.py once that module is free to change.)
+    """
+    by_site: dict = {}
+    by_level: dict = {}
     for row in rows:
-        sites.setdefault(row["site"], []).append(row)
-        levels.setdefault(row["level"], []).append(row)
+        by_site.setdefault(row["site"], []).append(row)
+        by_level.setdefault(row["level"], []).append(row)
+    sites = [
+        {"site": site_id, "site_name": group[0]["site_name"], **census_figures(group)}
+        for site_id, group in by_site.items()
+    ]
+    levels = [
+        {"level": code, "capacity_unit": group[0]["capacity_unit"], **census_figures(group)}
+        for code, group in by_level.items()
+    ]
     return {
-        "sites": {key: figures(value) for key, value in sites.items()},
-        "levels": {key: figures(value) for key, value in levels.items()},
-        "all": figures(rows),
+        "sites": sorted(sites, key=lambda s: (s["site_name"], str(s["site"]))),
+        "levels": sorted(levels, key=lambda level: LEVEL_ORDER.get(level["level"], 99)),
+        "all": census_figures(rows),
     }
 
 
