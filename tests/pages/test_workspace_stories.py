@@ -108,6 +108,7 @@ def test_a_client_admitted_moved_across_two_sites_and_discharged(
             response = dallas.goto(client_path)
             assert response.status == 404
             assert "Quill" not in dallas.page.content()
+            dallas.check("not-found")
             dallas.close()
         finally:
             browser.close()

@@ -124,10 +124,13 @@ def test_a_manager_sees_what_needs_them_and_acts_from_the_page(session_as, netwo
     # a coordinator has no such panel
     assert not parse(session_as(users.austin).get("/board/").content).find_all(class_="needs")
 
-    # when the manager approves beyond capacity, with a reason, from /transfers/
-    transfers_page = parse(manager.get("/transfers/").content)
-    form = transfers_page.find("form", id=f"approve-{into_full.pk}")
+    # each with the form to act on it there
+    form = needs.find("form", id=f"approve-{into_full.pk}")
     assert form.find("textarea", name="capacity_override_reason")
+    assert needs.find("form", id=f"needs-ack-{escalated.handoff.pk}")
+    assert needs.find("form", id=f"reassign-{overdue.pk}")
+
+    # when the manager approves beyond capacity, with a reason
     response = manager.post(
         f"/transfers/{into_full.pk}/approve/",
         {"once": uuid.uuid4().hex, "capacity_override_reason": "Detox bed opens tonight."},

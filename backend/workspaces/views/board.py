@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from backend.workspaces import forms
+from backend.workspaces.views import follow_ups
 from backend.workspaces.views.common import audit_shown, picked_sites
+from backend.workspaces.views.transfers import transfer_forms
 from services import workspaces
 
 
@@ -27,11 +29,11 @@ def register_form(request, sites, data=None):
     )
 
 
-def acknowledge_form(handoff):
+def acknowledge_form(handoff, form_id=None):
     return forms.ConfirmForm(
         submit_label="Acknowledge",
         action=reverse("workspaces:handoff-acknowledge", args=[handoff.pk]),
-        form_id=f"ack-{handoff.pk}",
+        form_id=form_id or f"ack-{handoff.pk}",
     )
 
 
@@ -46,6 +48,16 @@ def board(request):
     for handoff in data.handoffs:
         handoff.ack_form = acknowledge_form(handoff)
     needs = workspaces.manager_needs(user) if workspaces.managed_site_ids(user) else None
+    if needs:
+        # A manager acts from the panel: approve beyond capacity, acknowledge,
+        # give an overdue follow-up to someone who will make the call.
+        for transfer in needs.full_requests:
+            transfer.approve_form = transfer_forms(request, transfer, only="approve").get("approve")
+        for handoff in needs.escalated:
+            handoff.ack_form = acknowledge_form(handoff, form_id=f"needs-ack-{handoff.pk}")
+        choices = follow_ups.Choices(user)
+        for follow_up in needs.overdue_follow_ups:
+            follow_up.forms = follow_ups.follow_up_forms(follow_up, choices)
 
     placements = [p for line in data.programs for p in line.placements]
     transfers = [*data.incoming, *data.outgoing, *(needs.full_requests if needs else [])]
