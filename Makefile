@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Continuum on http://$(HOST):$(PORT)/  (dashboard /dashboard/census/, API docs /api/docs/, admin /admin/)"
+	@echo "Continuum on http://$(HOST):$(PORT)/  (workspaces /board/ /transfers/ /follow-ups/, dashboard /dashboard/census/, API docs /api/docs/, admin /admin/)"
 	@# Without Redis, scheduled work (escalations, reminders) runs in an
 	@# in-process scheduler beside the web server; both stop together.
 	$(BIN)/python manage.py run_scheduler & scheduler=$$!; \

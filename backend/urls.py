@@ -1,14 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from backend.api.errors import api_unknown_path
 from backend.work.api.views import health
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/dashboard/census/", permanent=False)),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
@@ -17,6 +15,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("dashboard/", include("backend.dashboard.urls")),
+    # The staff's workspaces: /, /board/, /clients/<id>/, /transfers/, /follow-ups/.
+    path("", include("backend.workspaces.urls")),
     path("health/", health, name="health"),
     path("api/v1/", include("backend.api.urls")),
     path("api/auth/", include("rest_framework.urls", namespace="rest_framework")),

@@ -125,17 +125,27 @@ def trend_range(today: date) -> tuple[date, date]:
 # --- the census now --------------------------------------------------------------
 
 
-def level_tiles(rows: Iterable[dict], levels: dict[str, LevelOfCare]) -> list[LevelTile]:
-    """One tile per level of care among `rows` (one site's census), on the continuum's order."""
+def level_tiles(
+    rows: Iterable[dict], levels: dict[str, LevelOfCare], level_totals: Iterable[dict]
+) -> list[LevelTile]:
+    """One tile per level of care among `rows` (one site's census), on the continuum's
+    order, with the figures of the census's level totals (`level_totals`, as the
+    census API answers them with `?totals=true`), not added up again here."""
+    totals = {total["level"]: total for total in level_totals}
     tiles: dict[str, LevelTile] = {}
     for row in rows:
         tile = tiles.get(row["level"])
         if tile is None:
             level = levels[row["level"]]
+            total = totals[row["level"]]
             tile = tiles[row["level"]] = LevelTile(
-                level=level.code, level_name=level.name, capacity_unit=row["capacity_unit"]
+                level=level.code,
+                level_name=level.name,
+                capacity_unit=row["capacity_unit"],
+                capacity=total["capacity"],
+                occupied=total["occupied"],
+                reserved=total["reserved"],
             )
-        tile.add(row)
         tile.programs.append({**row, "state": fill_state(**_fill_of(row))})
     return sorted(tiles.values(), key=lambda t: levels[t.level].position)
 

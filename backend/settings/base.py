@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "backend.dashboard",
     "backend.aftercare",
     "backend.census",
+    "backend.workspaces",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "backend.workspaces.middleware.IdleSessionTimeoutMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -130,9 +134,25 @@ STORAGES = {
 }
 
 # Staff sign in on the site's own form (the admin's login is for Django staff
-# users only); the census dashboard is the landing page.
+# users only); `/` then takes each user to the workspace of their roles.
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/dashboard/census/"
+LOGIN_REDIRECT_URL = "/"
+
+# A signed-in session ends after this many minutes without a request made by
+# the user (the board's own refresh does not count), as HIPAA workstations
+# expect (backend/workspaces/middleware.py).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=15)
+# A shared workstation's browser forgets the session when it closes.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# The workspaces' "act once" tokens (a double-submitted form acts once) must be
+# seen by every web process: Redis when there is one, else this process's memory.
+_cache_url = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -38,3 +38,15 @@ def session_as():
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def outsider(network):
+    """A coordinator at Dallas, a third site none of these clients touches."""
+    from services.access import Role, role_grant
+    from tests.factories import SiteFactory, UserFactory
+
+    dallas = SiteFactory(code="dallas", name="Dallas")
+    user = UserFactory(username="coordinator.dallas")
+    role_grant(user=user, role=Role.CARE_COORDINATOR, site=dallas)
+    return user

@@ -391,7 +391,7 @@ def test_the_movement_csv_of_all_sites_says_what_the_page_says_in_two_time_zones
 # --- signing in ------------------------------------------------------------------------
 
 
-def test_staff_sign_in_on_the_sites_own_form_and_land_on_the_census(client, users):
+def test_staff_sign_in_on_the_sites_own_form_and_reach_the_census(client, users):
     # given a care coordinator, not a Django staff user
     assert not users.austin.is_staff
 
@@ -399,8 +399,9 @@ def test_staff_sign_in_on_the_sites_own_form_and_land_on_the_census(client, user
         "/accounts/login/", {"username": "coordinator.austin", "password": PASSWORD}
     )
 
+    # then `/` takes them on to their workspace (tests/pages/test_workspace_board.py)
     assert response.status_code == 302
-    assert response["Location"] == URL
+    assert response["Location"] == "/"
     assert client.get(URL).status_code == 200
 
 

@@ -9,7 +9,12 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +23,7 @@ from backend.api.renderers import CSVRenderer, JSONRenderer
 from backend.api.schema import problem_responses
 from backend.care.models import DischargeType
 from backend.network.models import LevelCode
-from services import census, census_flow
+from services import census, census_flow, workspaces
 
 MAX_DAYS = census.MAX_DAYS
 # Days outside these are surely mistakes (and beyond them date arithmetic overflows).
@@ -117,6 +122,11 @@ class CensusQuerySerializer(SiteLevelQuery):
         required=False,
         help_text="The instant (ISO 8601; without an offset, UTC); default now. Not in the future.",
     )
+    totals = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: each site's totals and each level's across the sites, beside the rows.",
+    )
 
 
 class ProgramColumns(serializers.Serializer):
@@ -137,6 +147,47 @@ class CensusRowSerializer(ProgramColumns):
     available = serializers.IntegerField(help_text="capacity - occupied - reserved.")
     occupancy_percent = serializers.FloatField(allow_null=True)
     over_capacity = serializers.BooleanField(help_text="occupied + reserved > capacity.")
+
+
+class FiguresSerializer(serializers.Serializer):
+    capacity = serializers.IntegerField()
+    occupied = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    available = serializers.IntegerField()
+    occupancy_percent = serializers.FloatField(allow_null=True)
+    over_capacity = serializers.BooleanField()
+
+
+class SiteTotalSerializer(FiguresSerializer):
+    site = serializers.UUIDField()
+    site_name = serializers.CharField()
+
+
+class LevelTotalSerializer(FiguresSerializer):
+    level = serializers.CharField()
+    capacity_unit = serializers.CharField()
+
+
+class CensusTotalsSerializer(serializers.Serializer):
+    programs = CensusRowSerializer(many=True)
+    sites = SiteTotalSerializer(many=True, help_text="Each site's programs added up.")
+    levels = LevelTotalSerializer(
+        many=True, help_text="Each level's programs added up across the sites asked for."
+    )
+    all = FiguresSerializer(help_text="Every program asked for.")
+
+
+# The CSV of `?totals=true`: the program rows, then a row per site and one per
+# level, told apart by `total` ("", "site", "level"); a total leaves the
+# columns it adds over empty.
+TOTALS_CSV_COLUMNS = ("total", *census.CENSUS_COLUMNS)
+
+
+def totals_csv_rows(answer: dict) -> list[dict]:
+    rows = [{"total": "", **row} for row in answer["programs"]]
+    rows += [{"total": "site", **row} for row in answer["sites"]]
+    rows += [{"total": "level", **row} for row in answer["levels"]]
+    return rows
 
 
 class DailyRowSerializer(CensusRowSerializer):
@@ -211,23 +262,47 @@ class CensusView(CensusBaseView):
     csv_columns = census.CENSUS_COLUMNS
 
     @extend_schema(
+        # A list of rows, or with totals=true an object: still the census list.
+        operation_id="census_list",
         summary="Census at an instant, per program of your sites",
+        description=(
+            "One row per program. With `totals=true`, an object instead: the rows as "
+            "`programs`, each site's totals as `sites`, each level's across the sites asked "
+            "for as `levels`, and `all`; as CSV, the program rows then one row per site "
+            "and per level, told apart by the `total` column."
+        ),
         parameters=[
             SITE,
             LEVEL,
             OpenApiParameter("at", str, description="ISO 8601 instant; default now."),
+            OpenApiParameter("totals", bool, description="true: totals beside the rows."),
             FORMAT,
         ],
-        responses={200: CensusRowSerializer(many=True), **problem_responses(400, 404)},
-        examples=[OpenApiExample("Austin detox", value={**AUSTIN, **FIGURES}, response_only=True)],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="CensusAnswer",
+                serializers=[CensusRowSerializer(many=True), CensusTotalsSerializer],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            **problem_responses(400, 404),
+        },
+        examples=[
+            OpenApiExample("Austin detox", value=[{**AUSTIN, **FIGURES}], response_only=True)
+        ],
     )
     def get(self, request):
         q = self.query(request)
-        return Response(
-            census.census_at(
-                user=request.user, at=q.get("at"), site_id=q.get("site"), level=q.get("level")
-            )
+        rows = census.census_at(
+            user=request.user, at=q.get("at"), site_id=q.get("site"), level=q.get("level")
         )
+        if not q["totals"]:
+            return Response(rows)
+        answer = {"programs": rows, **workspaces.census_totals(rows)}
+        if request.accepted_renderer.format == "csv":
+            self.csv_columns = TOTALS_CSV_COLUMNS
+            return Response(totals_csv_rows(answer))
+        return Response(answer)
 
 
 class CensusDailyView(CensusBaseView):

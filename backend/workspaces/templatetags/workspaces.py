@@ -1,0 +1,48 @@
+"""Presentation helpers of the workspace templates (no rules: how to write a
+duration, a site-local time)."""
+
+import datetime as dt
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def span(value: dt.timedelta | None) -> str:
+    """A duration as people say it: "3 d 4 h", "2 h 10 min", "5 min"."""
+    if value is None:
+        return ""
+    seconds = abs(int(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def local(value: dt.datetime | None, zone) -> dt.datetime | None:
+    """An instant in a site's time zone (a Site, or a zone name)."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    name = getattr(zone, "time_zone", zone)
+    return value.astimezone(ZoneInfo(name))
+
+
+@register.filter
+def words(code: str) -> str:
+    """A stable code ("step_down") as words ("Step down")."""
+    return str(code).replace("_", " ").capitalize()
+
+
+@register.filter
+def final(rows):
+    """The last of some rows (a prefetched queryset, which `last` cannot index)."""
+    rows = list(rows)
+    return rows[-1] if rows else None
