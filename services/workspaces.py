@@ -401,9 +401,7 @@ def transfer_for_action(user, transfer_id) -> Transfer | None:
 
 
 def handoff_for_action(user, handoff_id) -> Handoff | None:
-    return (
-        access.handoffs_visible_to(user).select_related("transfer").filter(pk=handoff_id).first()
-    )
+    return access.handoffs_visible_to(user).select_related("transfer").filter(pk=handoff_id).first()
 
 
 def follow_up_for_action(user, follow_up_id) -> FollowUp | None:
