@@ -27,6 +27,7 @@ REFERRAL_VALUE = {
     "to_program_name": "Austin Detox",
     "to_site": SITE_ID,
     "to_level": "detox",
+    "source": "aftercare",
     "status": "open",
     "notes": "Using daily again; wants detox.",
     "created_at": "2026-11-10T15:20:00Z",
