@@ -49,7 +49,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.census.models import CensusSnapshot
-from backend.network.models import Program, Site
+from backend.network.models import LevelCode, Program, Site
 from services import access
 from services.capacity import count_subquery
 from services.clock import day_start, local_today, resolve_now
@@ -274,6 +274,50 @@ def _figures(capacity: int, occupied: int, reserved: int) -> dict:
         "available": capacity - occupied - reserved,
         "occupancy_percent": round(100 * occupied / capacity, 1) if capacity else None,
         "over_capacity": occupied + reserved > capacity,
+    }
+
+
+LEVEL_ORDER = {code: index for index, code in enumerate(LevelCode.values)}  # the continuum's
+
+
+def _summed(rows: list[dict]) -> dict:
+    """Program rows added up, with the derived figures (available, occupancy
+    percent, over capacity) computed on the sums as for one program."""
+    return _figures(
+        sum(row["capacity"] for row in rows),
+        sum(row["occupied"] for row in rows),
+        sum(row["reserved"] for row in rows),
+    )
+
+
+def census_totals(rows: list[dict]) -> dict:
+    """Beside the program rows of `census_at`: each site's totals, each level's
+    across the sites of `rows`, and everything's.
+
+        {"sites": [{"site", "site_name", **figures}],      by site name
+         "levels": [{"level", "capacity_unit", **figures}], on the continuum's order
+         "all": figures}
+
+    The census API answers them (`?totals=true`); the board and the census
+    dashboard read them rather than adding rows up themselves.
+    """
+    by_site: dict = {}
+    by_level: dict = {}
+    for row in rows:
+        by_site.setdefault(row["site"], []).append(row)
+        by_level.setdefault(row["level"], []).append(row)
+    sites = [
+        {"site": site_id, "site_name": group[0]["site_name"], **_summed(group)}
+        for site_id, group in by_site.items()
+    ]
+    levels = [
+        {"level": code, "capacity_unit": group[0]["capacity_unit"], **_summed(group)}
+        for code, group in by_level.items()
+    ]
+    return {
+        "sites": sorted(sites, key=lambda s: (s["site_name"], str(s["site"]))),
+        "levels": sorted(levels, key=lambda level: LEVEL_ORDER.get(level["level"], 99)),
+        "all": _summed(rows),
     }
 
 

@@ -26,7 +26,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.handoffs.models import Handoff, HandoffItem, HandoffStatus
-from backend.network.models import LevelCode, Program, Site
+from backend.network.models import Program, Site
 from services import access, census
 from services.aftercare import protocol, queue
 from services.capacity import programs_with_occupancy
@@ -177,7 +177,7 @@ def board(user, sites: list[Site], *, now: dt.datetime | None = None) -> Board:
 def _counts(rows, incoming: int, outgoing: int, due: list, now) -> dict:
     return {
         "programs": rows,
-        "totals": census_totals(rows),
+        "totals": census.census_totals(rows),
         "incoming": incoming,
         "outgoing": outgoing,
         "handoffs_waiting": len(due),
@@ -196,53 +196,6 @@ def board_counts(user, sites: list[Site], *, now: dt.datetime | None = None) -> 
     incoming = sum(1 for site_id in transfers if site_id in zones)
     due = list(_waiting_handoffs(user, site_ids).values_list("acknowledge_due_at", flat=True))
     return _counts(rows, incoming, len(transfers) - incoming, due, now)
-
-
-TOTAL_FIGURES = ("capacity", "occupied", "reserved", "available")
-LEVEL_ORDER = {code: index for index, code in enumerate(LevelCode.values)}  # the continuum's
-
-
-def census_figures(rows: list[dict]) -> dict:
-    """Program rows of `census.census_at` added up, with the census's own
-    derived figures (occupancy percent, over capacity) computed on the sums."""
-    out = {name: sum(row[name] for row in rows) for name in TOTAL_FIGURES}
-    out["occupancy_percent"] = (
-        round(100 * out["occupied"] / out["capacity"], 1) if out["capacity"] else None
-    )
-    out["over_capacity"] = out["occupied"] + out["reserved"] > out["capacity"]
-    return out
-
-
-def census_totals(rows: list[dict]) -> dict:
-    """Beside the program rows of `census.census_at`: each site's totals, each
-    level's across the sites of `rows`, and everything's.
-
-        {"sites": [{"site", "site_name", **figures}],      by site name
-         "levels": [{"level", "capacity_unit", **figures}], on the continuum's order
-         "all": figures}
-
-    The census API answers them (`?totals=true`); the board and the census
-    dashboard read them rather than adding rows up themselves. (A census
-    selector: it belongs in services/census.py once that module is free to change.)
-    """
-    by_site: dict = {}
-    by_level: dict = {}
-    for row in rows:
-        by_site.setdefault(row["site"], []).append(row)
-        by_level.setdefault(row["level"], []).append(row)
-    sites = [
-        {"site": site_id, "site_name": group[0]["site_name"], **census_figures(group)}
-        for site_id, group in by_site.items()
-    ]
-    levels = [
-        {"level": code, "capacity_unit": group[0]["capacity_unit"], **census_figures(group)}
-        for code, group in by_level.items()
-    ]
-    return {
-        "sites": sorted(sites, key=lambda s: (s["site_name"], str(s["site"]))),
-        "levels": sorted(levels, key=lambda level: LEVEL_ORDER.get(level["level"], 99)),
-        "all": census_figures(rows),
-    }
 
 
 # --- programs to choose from ---------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 
 from backend.audit.models import AuditAction
 from backend.dashboard import aftercare_panels, panels
-from services import access, aftercare_metrics, census, census_flow, clock, workspaces
+from services import access, aftercare_metrics, census, census_flow, clock
 from services.audit import audit_reads
 
 PERIODS = (("today", "Today"), ("7d", "Last 7 days"))
@@ -111,7 +111,7 @@ def _site_panels(user, site, rows, levels, now, period) -> dict:
     )
     units = {row["level"]: row["capacity_unit"] for row in rows}
     return {
-        "tiles": panels.level_tiles(rows, levels, workspaces.census_totals(rows)["levels"]),
+        "tiles": panels.level_tiles(rows, levels, census.census_totals(rows)["levels"]),
         "trend": panels.trend(daily, levels, units) if daily else None,
         "movement": panels.movement_table(
             moves, "level", {code: level.name for code, level in levels.items()}

@@ -23,7 +23,7 @@ from backend.api.renderers import CSVRenderer, JSONRenderer
 from backend.api.schema import problem_responses
 from backend.care.models import DischargeType
 from backend.network.models import LevelCode
-from services import census, census_flow, workspaces
+from services import census, census_flow
 
 MAX_DAYS = census.MAX_DAYS
 # Days outside these are surely mistakes (and beyond them date arithmetic overflows).
@@ -298,7 +298,7 @@ class CensusView(CensusBaseView):
         )
         if not q["totals"]:
             return Response(rows)
-        answer = {"programs": rows, **workspaces.census_totals(rows)}
+        answer = {"programs": rows, **census.census_totals(rows)}
         if request.accepted_renderer.format == "csv":
             self.csv_columns = TOTALS_CSV_COLUMNS
             return Response(totals_csv_rows(answer))
