@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from oauth2_provider import views as oauth2_views
 
 from backend.api.errors import api_unknown_path
 from backend.work.api.views import health
@@ -18,6 +19,9 @@ urlpatterns = [
     # The staff's workspaces: /, /board/, /clients/<id>/, /transfers/, /follow-ups/.
     path("", include("backend.workspaces.urls")),
     path("health/", health, name="health"),
+    # Partner systems: the OAuth2 client-credentials grant, and revoking a token.
+    path("oauth/token/", oauth2_views.TokenView.as_view(), name="oauth-token"),
+    path("oauth/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth-revoke"),
     path("api/v1/", include("backend.api.urls")),
     path("api/auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -464,6 +464,8 @@ class ReferralStatus(models.TextChoices):
     OPEN = "open", "Open (waiting for the admission)"
     ADMITTED = "admitted", "Admitted"
     CANCELLED = "cancelled", "Cancelled"
+    # A partner's referral the receiving team turned down, with a reason the partner reads.
+    DECLINED = "declined", "Declined"
 
 
 class ReferralOrigin(models.TextChoices):
@@ -471,11 +473,16 @@ class ReferralOrigin(models.TextChoices):
     ends the same way (services/referrals/)."""
 
     AFTERCARE = "aftercare", "A follow-up of the alumni team (back into care)"
+    # A partner system's referral of a person (backend.partners.PartnerReferral holds
+    # who they are until a coordinator matches or registers the client).
+    PARTNER = "partner", "A partner system (hospital, payer, another provider)"
 
 
 class Referral(models.Model):
-    """A client referred into care, to a chosen program. Today every referral
-    comes from a follow-up (`source` aftercare): a client back into care.
+    """A client referred into care, to a chosen program: from a follow-up
+    (`source` aftercare, a client back into care) or from a partner system
+    (`source` partner: a person not yet matched to a client, a level of care
+    and perhaps a site, until a coordinator matches the person and admits).
 
     A discharged client is readmitted by the receiving team's admission, which
     links the new episode here. A client still in the alumni program moves by a
@@ -483,14 +490,20 @@ class Referral(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
+    # Empty only for a partner referral not yet matched to a client.
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
     from_episode = models.ForeignKey(
-        Episode, on_delete=models.PROTECT, related_name="referrals_out"
+        Episode, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_out"
     )
     from_follow_up = models.OneToOneField(
         FollowUp, null=True, blank=True, on_delete=models.PROTECT, related_name="referral"
     )
-    to_program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="referrals_in")
+    # Empty only for a partner referral: the program is chosen at admission.
+    to_program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_in"
+    )
     source = models.CharField(
         max_length=20, choices=ReferralOrigin.choices, default=ReferralOrigin.AFTERCARE
     )
@@ -499,6 +512,7 @@ class Referral(models.Model):
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # A partner's referral is created by the partner's service user.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -525,6 +539,16 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=~Q(source=ReferralOrigin.AFTERCARE) | Q(from_follow_up__isnull=False),
                 name="referral_aftercare_has_follow_up",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=ReferralOrigin.AFTERCARE)
+                | Q(client__isnull=False, from_episode__isnull=False, to_program__isnull=False),
+                name="referral_aftercare_complete",
+            ),
+            # Admitted means a client: a partner referral is matched before it admits.
+            models.CheckConstraint(
+                condition=~Q(status=ReferralStatus.ADMITTED) | Q(client__isnull=False),
+                name="referral_admitted_has_client",
             ),
             models.UniqueConstraint(
                 fields=["client"],

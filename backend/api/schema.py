@@ -1,6 +1,7 @@
 """OpenAPI helpers: the schema class (tags, operation ids, the 404 of a page that does
 not exist), the problem document and the error responses each endpoint declares."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -28,7 +29,35 @@ TAG_OF_SEGMENT = {
     "aftercare": "aftercare",
     "referrals": "referrals",
     "ops": "ops",
+    "partner": "partner",
+    "consents": "consents",
+    "webhooks": "partner",
 }
+
+# The partner API's security scheme (OAuth2 client credentials); a partner view
+# declares it with extend_schema(auth=[partner_auth("referrals:write")]).
+PARTNER_SCHEME = "partnerOAuth2"
+
+
+def partner_auth(scope: str) -> dict:
+    return {PARTNER_SCHEME: [scope]}
+
+
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Staff API tokens as `Authorization: Bearer <key>`: what a generated client
+    sends. (`Token <key>` is accepted too; partners' Bearer tokens are described
+    by the partnerOAuth2 scheme on the partner endpoints.)"""
+
+    target_class = "backend.api.authentication.BearerAuthentication"
+    name = "staffBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A staff API token from POST /api/v1/auth/token/.",
+        }
+
 
 STANDARD_ACTIONS = {"list", "create", "retrieve", "update", "partial_update", "destroy"}
 

@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "backend.aftercare",
     "backend.census",
     "backend.workspaces",
+    "backend.partners",
     "django_htmx",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -154,12 +156,38 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Partner systems sign in with OAuth2 client credentials (django-oauth-toolkit):
+# POST /oauth/token/, then `Authorization: Bearer <token>` (docs/partners.md).
+# Client secrets are stored hashed; each partner's scopes are its own
+# (backend.partners.scopes.PartnerScopes).
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "availability:read": "Read de-identified availability",
+        "referrals:write": "Send referrals",
+        "referrals:read": "Read the status of the partner's own referrals",
+        "clients:read": "Read consented clients' demographics",
+        "episodes:read": "Read consented clients' episodes and levels of care",
+        "fhir:read": "Read consented clients as FHIR R4",
+        "webhooks:manage": "Manage webhook subscriptions",
+    },
+    "SCOPES_BACKEND_CLASS": "backend.partners.scopes.PartnerScopes",
+    "OAUTH2_VALIDATOR_CLASS": "backend.partners.oauth.PartnerOAuth2Validator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("PARTNER_TOKEN_SECONDS", default=3600),
+    "PKCE_REQUIRED": True,
+}
+# Requests a partner may make, per partner (Partner.rate_limit overrides it).
+PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="300/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # "Bearer <key>": a staff API token (what a generated client sends) or,
+        # failing that, a partner's OAuth2 access token.
+        "backend.api.authentication.BearerAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Staff endpoints: a signed-in staff user, never a partner token (403).
+    "DEFAULT_PERMISSION_CLASSES": ["backend.api.permissions.StaffOnly"],
     "DEFAULT_PARSER_CLASSES": [
         "backend.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -206,13 +234,42 @@ SPECTACULAR_SETTINGS = {
         {"name": "notifications", "description": "The caller's in-app notifications."},
         {"name": "census", "description": "Census figures, in JSON or CSV."},
         {"name": "aftercare", "description": "Aftercare plans, follow-ups, outcome metrics."},
-        {"name": "referrals", "description": "Referrals back into care."},
+        {
+            "name": "referrals",
+            "description": "Referrals into care: back from aftercare, and partners'.",
+        },
+        {
+            "name": "consents",
+            "description": "42 CFR Part 2 consents and the accounting of disclosures.",
+        },
+        {
+            "name": "partner",
+            "description": "Partner systems (OAuth2): availability, referrals, reads, webhooks.",
+        },
+        {
+            "name": "fhir",
+            "description": "FHIR R4 (served under /fhir/, described in docs/fhir.md).",
+        },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
     # the views for the browsable API's forms, but a client generated from a body
     # offered three ways cannot be imported (openapi-python-client).
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "partnerOAuth2": {
+                "type": "oauth2",
+                "description": "Partner systems: OAuth2 client credentials (docs/partners.md).",
+                "flows": {
+                    "clientCredentials": {
+                        "tokenUrl": "/oauth/token/",
+                        "scopes": OAUTH2_PROVIDER["SCOPES"],
+                    }
+                },
+            }
+        }
+    },
     "ENUM_NAME_OVERRIDES": {
         "TransferStatusEnum": "backend.care.models.TransferStatus",
         "DischargeTypeEnum": "backend.care.models.DischargeType",

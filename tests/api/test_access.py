@@ -56,7 +56,8 @@ def test_anonymous_caller_gets_401_on_every_endpoint(api, austin_record, route):
 
     # then they are asked to authenticate, in the problem format
     assert_problem(response, 401, code="not_authenticated")
-    assert response["WWW-Authenticate"] == "Token"
+    # (Bearer first: staff tokens and partner access tokens both go as Bearer)
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_a_bad_token_gets_401(api, austin_record):
