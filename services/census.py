@@ -335,8 +335,14 @@ def census_at(
     (default: now, read from the open rows only). A future `at` is an error."""
     if at is not None and at > resolve_now(now):
         raise InvalidInput(MSG_AT_IN_FUTURE, field="at")
+    return census_rows(census_programs(user, site_id=site_id, level=level), at=at)
+
+
+def census_rows(programs: QuerySet[Program], *, at: dt.datetime | None = None) -> list[dict]:
+    """The census rows of these programs at `at` (default now): the one rule
+    behind the dashboard, the census API and partners' availability."""
     counts = _current_counts() if at is None else _census_counts(Value(at))
-    rows = census_programs(user, site_id=site_id, level=level).annotate(**counts)
+    rows = programs.annotate(**counts)
     rows = sorted(rows.values(*PROGRAM_FIELDS, "occupied", "reserved"), key=program_order)
     return [
         {**program_columns(r), **_figures(r["capacity"], r["occupied"], r["reserved"])}

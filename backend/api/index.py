@@ -32,6 +32,8 @@ LINKS = {
     "referrals": "/api/v1/referrals/",
     "aftercare-metrics": "/api/v1/aftercare/metrics/",
     "ops-work": "/api/v1/ops/work/",
+    "partner-availability": "/api/v1/partner/availability/",
+    "oauth-token": "/oauth/token/",
     "schema": "/api/schema/",
     "docs": "/api/docs/",
 }

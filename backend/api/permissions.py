@@ -20,16 +20,15 @@ def partner_of(request):
     """The Partner behind the request's access token, or None for staff."""
     if not isinstance(request.auth, AccessToken):
         return None
-    return getattr(request.user, "partner", None)
+    user = request.auth.user or getattr(request.auth.application, "user", None)
+    return getattr(user, "partner", None)
 
 
 class StaffOnly(IsAuthenticated):
     def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
         if isinstance(request.auth, AccessToken):
             raise PermissionDenied(MSG_PARTNER_ON_STAFF)
-        return True
+        return super().has_permission(request, view)
 
 
 class PartnerScope(BasePermission):
@@ -37,7 +36,7 @@ class PartnerScope(BasePermission):
     of a partner that is active and still holds that scope."""
 
     def has_permission(self, request, view) -> bool:
-        if request.user is None or not request.user.is_authenticated:
+        if request.auth is None:
             return False
         partner = partner_of(request)
         if partner is None:

@@ -208,6 +208,24 @@ PROBLEMS = {
             "Austin Detox is full: 11 occupied and 1 reserved of 12.",
         ),
     ),
+    422: (
+        "An Idempotency-Key already used with another request body.",
+        _example(
+            422,
+            "idempotency_key_reused",
+            "Idempotency key reused",
+            "This Idempotency-Key was used with a different request.",
+        ),
+    ),
+    429: (
+        "Over the partner's rate limit: wait for the seconds in Retry-After.",
+        _example(
+            429,
+            "throttled",
+            "Too many requests",
+            "Request was throttled. Expected available in 12 seconds.",
+        ),
+    ),
 }
 
 

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", ApiIndexView.as_view(), name="api-index"),
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
+    path("partner/", include("backend.partners.api.urls")),
     path("ops/work/", WorkStatusView.as_view(), name="ops-work"),
     path("census/", CensusView.as_view(), name="census"),
     path("census/daily/", CensusDailyView.as_view(), name="census-daily"),

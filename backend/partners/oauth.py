@@ -8,4 +8,9 @@ class PartnerOAuth2Validator(OAuth2Validator):
         if not super().authenticate_client(request, *args, **kwargs):
             return False
         partner = getattr(getattr(request.client, "user", None), "partner", None)
-        return partner is not None and partner.is_active
+        if partner is None or not partner.is_active:
+            return False
+        # The client-credentials grant has no resource owner: the partner's service
+        # user owns the token, so request.user is the partner's identity.
+        request.user = request.client.user
+        return True

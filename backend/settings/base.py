@@ -128,6 +128,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded files: the signed consent documents (never served as static files;
+# staff and partners fetch a copy through the API, which checks access).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
@@ -239,16 +243,8 @@ SPECTACULAR_SETTINGS = {
             "description": "Referrals into care: back from aftercare, and partners'.",
         },
         {
-            "name": "consents",
-            "description": "42 CFR Part 2 consents and the accounting of disclosures.",
-        },
-        {
             "name": "partner",
             "description": "Partner systems (OAuth2): availability, referrals, reads, webhooks.",
-        },
-        {
-            "name": "fhir",
-            "description": "FHIR R4 (served under /fhir/, described in docs/fhir.md).",
         },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
@@ -273,6 +269,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TransferStatusEnum": "backend.care.models.TransferStatus",
         "DischargeTypeEnum": "backend.care.models.DischargeType",
+        "LevelCodeEnum": "backend.network.models.LevelCode",
     },
 }
 

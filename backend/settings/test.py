@@ -12,6 +12,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded consent documents go to a directory of this run, removed at exit.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="continuum-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 # Static files are not collected for tests; WhiteNoise would only warn about it.

@@ -1,0 +1,9 @@
+"""The partner API, under /api/v1/partner/ (docs/partners.md)."""
+
+from django.urls import path
+
+from backend.partners.api.availability import AvailabilityView
+
+urlpatterns = [
+    path("availability/", AvailabilityView.as_view(), name="partner-availability"),
+]
