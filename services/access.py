@@ -35,6 +35,7 @@ from backend.aftercare.models import AftercarePlan, FollowUp, Referral
 from backend.care.models import Client, Episode, Placement, Transfer
 from backend.handoffs.models import Handoff
 from backend.network.models import LevelCode, Program, Site
+from backend.partners.models import PartnerReferral
 from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotPermitted
 
 User = AbstractBaseUser | AnonymousUser
@@ -399,7 +400,32 @@ def referrals_visible_to(user: User) -> QuerySet:
         Q(client__in=clients_visible_to(user))
         | Q(to_program__site_id__in=sites)
         | Q(from_follow_up__site_id__in=sites)
+        | Q(pk__in=_partner_referrals_of_sites(sites))
     )
+
+
+def _partner_referrals_of_sites(site_ids) -> QuerySet:
+    """Partner referrals for these sites: to one of them, or, with no site
+    asked, from a partner that refers to one of them."""
+    return PartnerReferral.objects.filter(
+        Q(requested_site_id__in=site_ids)
+        | Q(requested_site__isnull=True, partner__sites__in=site_ids)
+    ).values("referral_id")
+
+
+def partner_referral_sites(referral) -> list[UUID]:
+    """The sites whose teams work a partner referral: the site asked for, or
+    every site of the partner."""
+    details = referral.partner_details
+    if details.requested_site_id:
+        return [details.requested_site_id]
+    return list(details.partner.sites.values_list("pk", flat=True))
+
+
+def can_work_partner_referral(user: User, referral) -> bool:
+    """Match, register, decline: a care team of one of the referral's sites."""
+    scope = access_scope(user)
+    return scope.is_org_admin or bool(scope.care_site_ids & set(partner_referral_sites(referral)))
 
 
 def can_act_on_follow_up(user: User, follow_up) -> bool:

@@ -165,3 +165,20 @@ def client_update(
         now=now,
     )
     return client
+
+
+def client_duplicates(
+    user, *, first_name: str, last_name: str, date_of_birth: date
+) -> list[Client]:
+    """Clients the user may see with the same name and date of birth: a likely
+    duplicate of one about to be registered. Only visible clients are
+    compared, so the hint never tells of a client the user may not see."""
+    return list(
+        access.clients_visible_to(user)
+        .filter(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            date_of_birth=date_of_birth,
+        )
+        .select_related("registered_site")[:5]
+    )

@@ -51,6 +51,7 @@ HANDLER_MODULES = (
     "services.notifications",
     "services.followup_work",
     "services.referrals.actions",
+    "services.referrals.partner",
 )
 QUEUES = {"handoff": "handoffs", "notification": "notifications", "followup": "followups"}
 

@@ -228,23 +228,6 @@ def referral_programs() -> QuerySet[Program]:
 # --- clients -----------------------------------------------------------------------------
 
 
-def client_duplicates(
-    user, *, first_name: str, last_name: str, date_of_birth: dt.date
-) -> list[Client]:
-    """Clients the user may see with the same name and date of birth: a likely
-    duplicate of one about to be registered. Only visible clients are
-    compared, so the hint never tells of a client the user may not see."""
-    return list(
-        access.clients_visible_to(user)
-        .filter(
-            first_name__iexact=first_name.strip(),
-            last_name__iexact=last_name.strip(),
-            date_of_birth=date_of_birth,
-        )
-        .select_related("registered_site")[:5]
-    )
-
-
 def client_for_page(user, client_id) -> Client | None:
     """The client of /clients/<id>/ when the user may see them (their record,
     or, for the alumni team, their aftercare), else None: a 404."""

@@ -35,7 +35,9 @@ def referral_close(
         action=AuditAction.UPDATE,
         object_type="referral",
         object_id=referral.pk,
-        client_id=referral.client_id,
+        # A partner's referral declined before a client was matched: the rows of
+        # that person are keyed by the referral (services/referrals/partner.py).
+        client_id=referral.client_id or referral.pk,
         detail={
             "event": status,
             "new_episode": str(referral.new_episode_id) if referral.new_episode_id else "",

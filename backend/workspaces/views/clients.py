@@ -92,7 +92,7 @@ def client_register(request):
     form = register_form(request, sites, request.POST)
     context = {"register_form": form}
     if form.is_valid() and not form.cleaned_data["not_a_duplicate"] and not spent(request, form):
-        duplicates = workspaces.client_duplicates(
+        duplicates = clients.client_duplicates(
             request.user,
             first_name=form.cleaned_data["first_name"],
             last_name=form.cleaned_data["last_name"],
