@@ -31,7 +31,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from backend.aftercare.models import AftercarePlan, FollowUp, Referral
+from backend.aftercare.models import AftercarePlan, FollowUp, Referral, ReferralOrigin
 from backend.care.models import Client, Episode, Placement, Transfer
 from backend.handoffs.models import Handoff
 from backend.network.models import LevelCode, Program, Site
@@ -391,17 +391,28 @@ def referrals_visible_to(user: User) -> QuerySet:
     """Referrals back into care: everyone who sees the follow-up they came
     from or the client, and the receiving program's site, which must act on them."""
     scope = access_scope(user)
-    if scope.is_org_admin or scope.is_alumni_coordinator:
+    if scope.is_org_admin:
         return Referral.objects.all()
-    if not scope.care_site_ids:
-        return Referral.objects.none()
     sites = list(scope.care_site_ids)
+    # A partner's referral is intake: the care teams of its sites work it, and
+    # the network-wide alumni team sees it only at the sites it is a care team of.
+    partners_for_sites = Q(pk__in=_partner_referrals_of_sites(sites)) if sites else Q(pk__in=[])
+    if scope.is_alumni_coordinator:
+        return Referral.objects.filter(~Q(source=ReferralOrigin.PARTNER) | partners_for_sites)
+    if not sites:
+        return Referral.objects.none()
     return Referral.objects.filter(
         Q(client__in=clients_visible_to(user))
         | Q(to_program__site_id__in=sites)
         | Q(from_follow_up__site_id__in=sites)
-        | Q(pk__in=_partner_referrals_of_sites(sites))
+        | partners_for_sites
     )
+
+
+def referrals_of_site_q(site_id) -> Q:
+    """The referrals a site's teams work: to one of its programs, or a partner's
+    referral for the site."""
+    return Q(to_program__site_id=site_id) | Q(pk__in=_partner_referrals_of_sites([site_id]))
 
 
 def _partner_referrals_of_sites(site_ids) -> QuerySet:

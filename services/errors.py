@@ -37,6 +37,14 @@ class InvalidInput(DomainError):
     default_message = "Invalid value."
 
 
+class Unprocessable(DomainError):
+    """Well-formed, but not what this request may be (an idempotency key reused
+    with another request); `field` names what is wrong."""
+
+    code = "unprocessable"
+    default_message = "The request cannot be processed."
+
+
 class Conflict(DomainError):
     """The request is well-formed but the current state forbids it."""
 

@@ -25,6 +25,7 @@ app.conf.task_queues = [
 app.conf.task_routes = {
     "workers.sweep_due_work": {"queue": "default"},
     "workers.snapshot_census": {"queue": "default"},
+    "workers.purge_idempotency_keys": {"queue": "default"},
     # Follow-up work has its own workers: a long scan at midnight never delays the sweep.
     "workers.scan_follow_ups": {"queue": "followups"},
 }
@@ -34,6 +35,7 @@ app.conf.beat_schedule = {
     "snapshot-census": {"task": "workers.snapshot_census", "schedule": 900.0},
     # Follow-ups turn due and missed at each site's midnight, caught within 15 minutes.
     "scan-follow-ups": {"task": "workers.scan_follow_ups", "schedule": 900.0},
+    "purge-idempotency-keys": {"task": "workers.purge_idempotency_keys", "schedule": 3600.0},
 }
 app.autodiscover_tasks(["workers"])
 

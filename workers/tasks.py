@@ -6,8 +6,9 @@ tasks only carry the wake-ups. Each is idempotent: run twice, it acts once.
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
+from django.utils import timezone
 
-from services import census, followup_work, work
+from services import census, followup_work, idempotency, work
 
 
 @shared_task(
@@ -46,3 +47,11 @@ def scan_follow_ups() -> dict[str, int]:
     local day, and schedule their nudges, digests and escalations as work items.
     Importing services.followup_work here also registers its handlers."""
     return followup_work.follow_up_scan()
+
+
+@shared_task(name="workers.purge_idempotency_keys", ignore_result=True)
+def purge_idempotency_keys() -> int:
+    """Hourly (beat): forget partners' idempotency keys older than 24 hours.
+    A key past its time is also freed when it is next used, so this only keeps
+    the table small."""
+    return idempotency.idempotency_purge(now=timezone.now())

@@ -28,6 +28,7 @@ DOMAIN_STATUS = [
     (domain.NotFound, status.HTTP_404_NOT_FOUND, "Not found"),
     (domain.NotPermitted, status.HTTP_403_FORBIDDEN, "Not permitted"),
     (domain.InvalidInput, status.HTTP_400_BAD_REQUEST, "Invalid input"),
+    (domain.Unprocessable, status.HTTP_422_UNPROCESSABLE_ENTITY, "Unprocessable request"),
     (domain.CapacityExceeded, status.HTTP_409_CONFLICT, "Capacity exceeded"),
     (domain.IllegalTransition, status.HTTP_409_CONFLICT, "Illegal transition"),
     (domain.Conflict, status.HTTP_409_CONFLICT, "Conflict"),

@@ -234,6 +234,17 @@ class Urgency(models.TextChoices):
     EMERGENT = "emergent", "Emergent (today)"
 
 
+class PartnerReferralStatus(models.TextChoices):
+    """Where a partner's referral stands, as the partner reads it (derived from
+    the Referral: no column)."""
+
+    RECEIVED = "received", "Received (in the coordinators' queue)"
+    ACCEPTED = "accepted", "Accepted (the person is matched to a client)"
+    ADMITTED = "admitted", "Admitted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class PartnerReferral(models.Model):
     """Who a partner referred, as the partner described them: the Referral in
     the coordinators' queue (source "partner") carries no client until a

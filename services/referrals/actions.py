@@ -59,6 +59,8 @@ MSG_REFER_TO_TREATMENT = "Choose a treatment program, not an alumni program."
 MSG_REFERRAL_OPEN = "The client already has an open referral back into care."
 
 MSG_REFERRAL_VIA_TRANSFER = "This referral moves by its transfer; decline or cancel that instead."
+MSG_PARTNER_REFERRAL_ADMIT = "A partner's referral is admitted into the program given with it."
+MSG_PARTNER_REFERRAL_CANCEL = "A partner's referral is declined with a reason, not cancelled."
 
 
 class ReferralAlreadyOpen(Conflict):
@@ -154,6 +156,8 @@ def referral_admit(
     """
     now = resolve_now(now)
     referral = Referral.objects.select_related("client", "to_program").get(pk=referral.pk)
+    if referral.source == ReferralOrigin.PARTNER:
+        raise IllegalTransition(MSG_PARTNER_REFERRAL_ADMIT)
     if referral.status != ReferralStatus.OPEN:
         raise IllegalTransition(f"A {referral.status} referral cannot be admitted.")
     if referral.transfer_id is not None:
@@ -177,6 +181,8 @@ def referral_cancel(
     decline it (the receiving program's team). A referral that moves by a
     transfer ends with that transfer instead."""
     now = resolve_now(now)
+    if referral.source == ReferralOrigin.PARTNER:
+        raise IllegalTransition(MSG_PARTNER_REFERRAL_CANCEL)
     if not reason or not reason.strip():
         raise InvalidInput(MSG_REASON_REQUIRED, field="reason")
     limit = Referral._meta.get_field("cancelled_reason").max_length

@@ -24,12 +24,13 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from backend.aftercare.models import Referral, ReferralOrigin, ReferralStatus
 from backend.audit.models import AuditAction
 from backend.care.models import Client, Episode, ReferralSource
 from backend.network.models import LevelCode, LevelOfCare, Program, Site
-from backend.partners.models import Partner, PartnerReferral, Urgency
+from backend.partners.models import Partner, PartnerReferral, PartnerReferralStatus, Urgency
 from backend.work.models import WorkItem
 from services import access, clients, episodes
 from services.audit import audit_reads, audit_record
@@ -197,14 +198,21 @@ def _lock_partner_referral(actor, referral: Referral) -> Referral:
 
 
 def partner_referral_duplicates(*, actor, referral: Referral) -> list[Client]:
-    """Clients the actor may see with the referred person's name and date of birth."""
+    """Clients the actor may see with the referred person's name and date of
+    birth: shown to the coordinator before they match or register, never merged."""
+    if referral.source != ReferralOrigin.PARTNER:
+        raise IllegalTransition(MSG_NOT_PARTNER_REFERRAL)
+    if not access.can_work_partner_referral(actor, referral):
+        raise NotPermitted(MSG_NOT_REFERRAL_TEAM)
     details = referral.partner_details
-    return clients.client_duplicates(
+    found = clients.client_duplicates(
         actor,
         first_name=details.first_name,
         last_name=details.last_name,
         date_of_birth=details.date_of_birth,
     )
+    audit_reads(actor=actor, object_type="client", records=[(c.pk, c.pk) for c in found])
+    return found
 
 
 @transaction.atomic
@@ -321,10 +329,70 @@ def partner_referral_decline(
     return referral
 
 
-def partner_referrals_of(partner: Partner):
-    """A partner's own referrals, and nothing of anyone else's."""
-    return Referral.objects.filter(partner_details__partner=partner).select_related(
-        "partner_details__requested_level", "partner_details__requested_site"
+# How a partner reads the state of its referral (PartnerReferralStatus).
+_CLOSED_STATUS = {
+    ReferralStatus.ADMITTED: PartnerReferralStatus.ADMITTED,
+    ReferralStatus.DECLINED: PartnerReferralStatus.DECLINED,
+    ReferralStatus.CANCELLED: PartnerReferralStatus.CANCELLED,
+}
+
+
+def partner_status(referral: Referral) -> str:
+    if referral.status == ReferralStatus.OPEN:
+        if referral.client_id is None:
+            return PartnerReferralStatus.RECEIVED
+        return PartnerReferralStatus.ACCEPTED
+    return _CLOSED_STATUS[referral.status]
+
+
+def _status_q(status: str) -> Q:
+    if status == PartnerReferralStatus.RECEIVED:
+        return Q(status=ReferralStatus.OPEN, client__isnull=True)
+    if status == PartnerReferralStatus.ACCEPTED:
+        return Q(status=ReferralStatus.OPEN, client__isnull=False)
+    (closed,) = [k for k, v in _CLOSED_STATUS.items() if v == status]
+    return Q(status=closed)
+
+
+def partner_view(referral: Referral) -> dict:
+    """What the partner may read of its referral: what it sent, the status, the
+    reason of a decline; never the client record it may have become."""
+    details = referral.partner_details
+    closed_without_admission = referral.status in (
+        ReferralStatus.DECLINED,
+        ReferralStatus.CANCELLED,
+    )
+    return {
+        "id": referral.pk,
+        "status": partner_status(referral),
+        "reason": referral.cancelled_reason if closed_without_admission else None,
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "date_of_birth": details.date_of_birth,
+        "requested_level": details.requested_level_id,
+        "site": details.requested_site_id,
+        "urgency": details.urgency,
+        "consent_reference": details.consent_reference,
+        "created_at": referral.created_at,
+        "closed_at": referral.closed_at,
+    }
+
+
+def partner_referrals_of(partner: Partner, *, status: str | None = None):
+    """A partner's own referrals, newest first, and nothing of anyone else's."""
+    referrals = Referral.objects.filter(partner_details__partner=partner)
+    if status is not None:
+        referrals = referrals.filter(_status_q(status))
+    return referrals.select_related("partner_details").order_by("-created_at", "id")
+
+
+def partner_referrals_read(*, partner: Partner, referrals, now=None) -> None:
+    """Audit a page of a partner's referrals read by it: one insert."""
+    audit_reads(
+        actor=partner.user,
+        object_type="partner_referral",
+        records=[(r.pk, r.client_id or r.pk) for r in referrals],
+        now=now,
     )
 
 
@@ -332,10 +400,5 @@ def partner_referral_for_partner(*, partner: Partner, referral_id, now=None) -> 
     referral = partner_referrals_of(partner).filter(pk=referral_id).first()
     if referral is None:
         raise NotFound()
-    audit_reads(
-        actor=partner.user,
-        object_type="partner_referral",
-        records=[(referral.pk, referral.client_id or referral.pk)],
-        now=now,
-    )
+    partner_referrals_read(partner=partner, referrals=[referral], now=now)
     return referral

@@ -36,6 +36,41 @@ REFERRAL_VALUE = {
     "transfer": None,
     "closed_at": None,
     "cancelled_reason": "",
+    "partner": None,
+}
+PARTNER_REFERRAL_ID = "2d4f6a8c-0e2a-4c6e-8a0c-2e4a6c8e0a77"
+PARTNER_ID = "9e1a3c5e-7a9c-4e1a-9c3e-5a7c9e1a3c88"
+PARTNER_REFERRAL_VALUE = {
+    **REFERRAL_VALUE,
+    "id": PARTNER_REFERRAL_ID,
+    "client": None,
+    "from_episode": None,
+    "from_follow_up": None,
+    "to_program": None,
+    "to_program_name": None,
+    "to_site": None,
+    "to_level": None,
+    "source": "partner",
+    "notes": "Alcohol withdrawal, CIWA 14; medically stable for transport.",
+    "created_by": "partner-st-example-hospital",
+    "partner": {
+        "partner": PARTNER_ID,
+        "partner_name": "St. Example Hospital",
+        "first_name": "Jordan",
+        "last_name": "Example",
+        "date_of_birth": "1990-04-01",
+        "phone": "+15125550100",
+        "email": "",
+        "requested_level": "detox",
+        "requested_site": SITE_ID,
+        "urgency": "urgent",
+        "payer": "Example Health Plan",
+        "clinical_summary": "Alcohol withdrawal, CIWA 14; medically stable for transport.",
+        "referrer_name": "Dana Planner, RN",
+        "referrer_phone": "+15125550199",
+        "referrer_email": "",
+        "consent_reference": "ST-EX-2026-0412",
+    },
 }
 FOLLOW_UP_VALUE = {
     "id": FOLLOW_UP_ID,
@@ -188,6 +223,34 @@ REFERRAL_ADMITTED = OpenApiExample(
         "closed_at": "2026-11-11T14:00:00Z",
     },
     response_only=True,
+)
+PARTNER_REFERRAL = OpenApiExample(
+    "A partner's referral, not yet matched", value=PARTNER_REFERRAL_VALUE, response_only=True
+)
+REFERRAL_DUPLICATE = OpenApiExample(
+    "A client with the same name and date of birth",
+    # One item: drf-spectacular lists it.
+    value={
+        **CLIENT_SUMMARY,
+        "first_name": "Jordan",
+        "last_name": "Example",
+        "date_of_birth": "1990-04-01",
+        "registered_site": SITE_ID,
+    },
+    response_only=True,
+)
+REFERRAL_MATCH_REQUEST = OpenApiExample(
+    "This person is our client", value={"client": CLIENT_ID}, request_only=True
+)
+REFERRAL_ADMIT_PARTNER_REQUEST = OpenApiExample(
+    "A partner's referral, into Austin Detox",
+    value={"program": DETOX_ID, "admitted_at": "2026-11-11T14:00:00Z"},
+    request_only=True,
+)
+REFERRAL_DECLINE_REQUEST = OpenApiExample(
+    "Declined",
+    value={"reason": "Needs a medical unit first; called the referrer."},
+    request_only=True,
 )
 REFERRAL_ADMIT_REQUEST = OpenApiExample(
     "On arrival", value={"admitted_at": "2026-11-11T14:00:00Z"}, request_only=True

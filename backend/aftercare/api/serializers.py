@@ -26,6 +26,7 @@ from backend.aftercare.models import (
 from backend.api.fields import EmptyAsNullChoiceField
 from backend.care.api.serializers import program_field
 from backend.care.models import Client
+from backend.partners.models import PartnerReferral
 from services.aftercare.queue import QueueBucket
 from services.clock import site_today
 
@@ -75,12 +76,70 @@ class FollowUpClientSerializer(ClientSummarySerializer):
 # --- referrals -----------------------------------------------------------------
 
 
+class PartnerReferralDetailsSerializer(serializers.ModelSerializer):
+    """Who a partner referred, as the partner described them (a partner's
+    referral carries no client until a coordinator matches or registers one)."""
+
+    partner = serializers.UUIDField(source="partner_id", read_only=True)
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    requested_level = serializers.CharField(source="requested_level_id", read_only=True)
+    requested_site = serializers.UUIDField(
+        source="requested_site_id", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = PartnerReferral
+        fields = [
+            "partner",
+            "partner_name",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "email",
+            "requested_level",
+            "requested_site",
+            "urgency",
+            "payer",
+            "clinical_summary",
+            "referrer_name",
+            "referrer_phone",
+            "referrer_email",
+            "consent_reference",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            field: {"allow_blank": True}
+            for field in (
+                "phone",
+                "email",
+                "payer",
+                "clinical_summary",
+                "referrer_phone",
+                "referrer_email",
+                "consent_reference",
+            )
+        }
+
+
 class ReferralSerializer(serializers.ModelSerializer):
-    client = ClientSummarySerializer(read_only=True)
-    to_program_name = serializers.CharField(source="to_program.name", read_only=True)
-    to_site = serializers.UUIDField(source="to_program.site_id", read_only=True)
-    to_level = serializers.CharField(source="to_program.level_id", read_only=True)
+    client = ClientSummarySerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Null for a partner's referral until the person is matched or registered.",
+    )
+    to_program_name = serializers.CharField(
+        source="to_program.name", read_only=True, allow_null=True
+    )
+    to_site = serializers.UUIDField(source="to_program.site_id", read_only=True, allow_null=True)
+    to_level = serializers.CharField(source="to_program.level_id", read_only=True, allow_null=True)
     created_by = _username("created_by")
+    partner = PartnerReferralDetailsSerializer(
+        source="partner_details",
+        read_only=True,
+        allow_null=True,
+        help_text="The person and the referrer, for a partner's referral (source `partner`).",
+    )
 
     class Meta:
         model = Referral
@@ -102,16 +161,35 @@ class ReferralSerializer(serializers.ModelSerializer):
             "transfer",
             "closed_at",
             "cancelled_reason",
+            "partner",
         ]
         read_only_fields = fields
 
 
 class ReferralAdmitSerializer(serializers.Serializer):
+    program = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "A partner's referral only (required there): the program of one of its sites "
+            "to admit into. A referral back into care admits into its own program."
+        ),
+    )
     admitted_at = serializers.DateTimeField(required=False, help_text="Default: now.")
     capacity_override_reason = serializers.CharField(
         required=False,
         allow_blank=True,
         help_text="Site managers of the program's site only: admit beyond capacity.",
+    )
+
+
+class ReferralMatchSerializer(serializers.Serializer):
+    client = serializers.UUIDField(help_text="The client this person is (one you may see).")
+
+
+class ReferralRegisterSerializer(serializers.Serializer):
+    registered_site = serializers.UUIDField(
+        required=False,
+        help_text="Where to register the new client; default: the site the partner asked for.",
     )
 
 

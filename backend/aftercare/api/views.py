@@ -24,6 +24,7 @@ from backend.aftercare.api.serializers import (
     AftercarePlanWriteSerializer,
     AttemptSerializer,
     BulkReassignSerializer,
+    ClientSummarySerializer,
     ContactAttemptSerializer,
     FollowUpAssigneeQuerySerializer,
     FollowUpAssigneeSerializer,
@@ -33,14 +34,20 @@ from backend.aftercare.api.serializers import (
     ReassignSerializer,
     ReferralAdmitSerializer,
     ReferralCancelSerializer,
+    ReferralMatchSerializer,
+    ReferralRegisterSerializer,
     ReferralSerializer,
 )
-from backend.aftercare.models import AftercarePlan, ContactAttempt, ReferralStatus
+from backend.aftercare.models import AftercarePlan, ContactAttempt, ReferralOrigin, ReferralStatus
 from backend.api.schema import problem_responses
 from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
+from backend.care.models import Client
+from backend.network.models import Program, Site
 from services import access
 from services.aftercare import follow_ups, plans, protocol, queue
+from services.errors import InvalidInput
 from services.referrals import actions as referral_actions
+from services.referrals import partner as partner_referrals
 
 ACTION_ERRORS = problem_responses(400, 403, 404, 409)
 PAGE_PARAMETERS = [
@@ -74,6 +81,7 @@ def with_relations(follow_ups):
         "referral__client",
         "referral__to_program",
         "referral__created_by",
+        "referral__partner_details__partner",
     ).prefetch_related(
         Prefetch("attempts", queryset=ContactAttempt.objects.select_related("by").order_by("at"))
     )
@@ -254,44 +262,100 @@ class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
 class ReferralFilter(django_filters.FilterSet):
     # No join, so no DISTINCT (django-filter's default for multiple choices).
     status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices, distinct=False)
+    source = django_filters.MultipleChoiceFilter(
+        choices=ReferralOrigin.choices,
+        distinct=False,
+        help_text="`partner`: referrals from partner systems; the others are back into care.",
+    )
     client = django_filters.UUIDFilter(field_name="client_id")
     to_program = django_filters.UUIDFilter(field_name="to_program_id")
     to_site = django_filters.UUIDFilter(
         field_name="to_program__site_id", help_text="The receiving program's site."
     )
+    site = django_filters.UUIDFilter(
+        method="filter_site",
+        help_text=(
+            "Referrals that a site's teams work: to one of its programs, or a partner's "
+            "referral to that site (or to any of the partner's sites, where none was asked)."
+        ),
+    )
+
+    def filter_site(self, queryset, name, value):
+        return queryset.filter(access.referrals_of_site_q(value))
+
+
+class ReferralDuplicateSerializer(ClientSummarySerializer):
+    class Meta(ClientSummarySerializer.Meta):
+        fields = [*ClientSummarySerializer.Meta.fields, "date_of_birth", "registered_site"]
+        read_only_fields = fields
 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List referrals back into care",
+        summary="List referrals: back into care, and from partner systems",
         description=(
             "Referrals you may see, newest first. A receiving team's work is "
-            "`?status=open&to_site=<its site>`."
+            "`?status=open&site=<its site>`; `?source=partner` is what partner systems sent."
         ),
         responses={200: ReferralSerializer(many=True), **problem_responses(400)},
-        examples=[examples.REFERRAL],
+        examples=[examples.REFERRAL, examples.PARTNER_REFERRAL],
     ),
     retrieve=extend_schema(
         summary="One referral",
         responses={200: ReferralSerializer, **problem_responses(404)},
-        examples=[examples.REFERRAL, examples.REFERRAL_ADMITTED],
+        examples=[examples.REFERRAL, examples.REFERRAL_ADMITTED, examples.PARTNER_REFERRAL],
     ),
     admit=extend_schema(
-        summary="Admit the referred client into the referral's program (the receiving team)",
+        summary="Admit the referred client (the receiving team)",
         description=(
             "An admission with every rule of `POST /episodes/` (the program's care team, "
-            "capacity); the new episode is linked to the referral. A referral that moves by "
-            "a step-up transfer is admitted by completing that transfer instead (409)."
+            "capacity); the new episode is linked to the referral. A referral back into care "
+            "admits into its own program; a partner's referral, once matched to a client, "
+            "into the `program` given (one of its sites'). A referral that moves by a step-up "
+            "transfer is admitted by completing that transfer instead (409)."
         ),
         request=ReferralAdmitSerializer,
         responses={200: ReferralSerializer, **ACTION_ERRORS},
-        examples=[examples.REFERRAL_ADMIT_REQUEST, examples.REFERRAL_ADMITTED],
+        examples=[
+            examples.REFERRAL_ADMIT_REQUEST,
+            examples.REFERRAL_ADMIT_PARTNER_REQUEST,
+            examples.REFERRAL_ADMITTED,
+        ],
     ),
     cancel=extend_schema(
-        summary="Withdraw (the alumni team) or decline (the receiving team) an open referral",
+        summary="Withdraw (alumni team) or decline (receiving team) a referral back into care",
+        description="A partner's referral is declined with `decline/` instead (409 here).",
         request=ReferralCancelSerializer,
         responses={200: ReferralSerializer, **ACTION_ERRORS},
         examples=[examples.REFERRAL_CANCEL_REQUEST, examples.REFERRAL],
+    ),
+    duplicates=extend_schema(
+        summary="Clients who may be the person a partner referred (same name and date of birth)",
+        description=(
+            "Shown before matching or registering, never merged on their own; only clients "
+            "you may see."
+        ),
+        responses={200: ReferralDuplicateSerializer(many=True), **problem_responses(403, 404, 409)},
+        examples=[examples.REFERRAL_DUPLICATE],
+    ),
+    match=extend_schema(
+        summary="A partner's referral: the person is this client of ours",
+        request=ReferralMatchSerializer,
+        responses={200: ReferralSerializer, **ACTION_ERRORS},
+        examples=[examples.REFERRAL_MATCH_REQUEST, examples.REFERRAL],
+    ),
+    register=extend_schema(
+        summary="A partner's referral: register the person as a new client",
+        description="Registers a client from what the partner sent, and matches the referral.",
+        request=ReferralRegisterSerializer,
+        responses={200: ReferralSerializer, **ACTION_ERRORS},
+        examples=[examples.REFERRAL],
+    ),
+    decline=extend_schema(
+        summary="A partner's referral: decline it, with the reason the partner reads",
+        request=ReferralCancelSerializer,
+        responses={200: ReferralSerializer, **ACTION_ERRORS},
+        examples=[examples.REFERRAL_DECLINE_REQUEST, examples.PARTNER_REFERRAL],
     ),
 )
 class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelViewSet):
@@ -299,26 +363,93 @@ class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
     filterset_class = ReferralFilter
     audit_object_type = "referral"
 
+    @staticmethod
+    def audit_client_id(referral):
+        # A partner's referral has no client until matched: its audit rows are
+        # keyed by the referral (as services/referrals/partner.py writes them).
+        return referral.client_id or referral.pk
+
     def visible_queryset(self, user):
         return (
             access.referrals_visible_to(user)
-            .select_related("client", "to_program", "created_by")
+            .select_related("client", "to_program", "created_by", "partner_details__partner")
             .order_by("-created_at", "id")
         )
+
+    def _answer(self, referral) -> Response:
+        return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
 
     @action(detail=True, methods=["post"])
     def admit(self, request, pk=None):
         referral = self.get_object()
         data = _validated(ReferralAdmitSerializer, request)
-        referral_actions.referral_admit(actor=request.user, referral=referral, **data)
-        return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
+        program_id = data.pop("program", None)
+        if referral.source == ReferralOrigin.PARTNER:
+            if program_id is None:
+                raise InvalidInput("A partner's referral needs the program.", field="program")
+            partner_referrals.partner_referral_admit(
+                actor=request.user,
+                referral=referral,
+                program=_program(request.user, program_id),
+                **data,
+            )
+        else:
+            referral_actions.referral_admit(actor=request.user, referral=referral, **data)
+        return self._answer(referral)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         referral = self.get_object()
         data = _validated(ReferralCancelSerializer, request)
         referral = referral_actions.referral_cancel(actor=request.user, referral=referral, **data)
-        return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
+        return self._answer(referral)
+
+    # At most five clients, as a plain list: no pages.
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def duplicates(self, request, pk=None):
+        referral = self.get_object()
+        found = partner_referrals.partner_referral_duplicates(actor=request.user, referral=referral)
+        return Response(ReferralDuplicateSerializer(found, many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def match(self, request, pk=None):
+        referral = self.get_object()
+        data = _validated(ReferralMatchSerializer, request)
+        client = Client.objects.filter(pk=data["client"]).first()
+        if client is None:
+            raise InvalidInput("No such client.", field="client")
+        partner_referrals.partner_referral_match(
+            actor=request.user, referral=referral, client=client
+        )
+        return self._answer(referral)
+
+    @action(detail=True, methods=["post"])
+    def register(self, request, pk=None):
+        referral = self.get_object()
+        data = _validated(ReferralRegisterSerializer, request)
+        site = None
+        if "registered_site" in data:
+            site = Site.objects.filter(pk=data["registered_site"]).first()
+            if site is None:
+                raise InvalidInput("Unknown site.", field="registered_site")
+        partner_referrals.partner_referral_register(
+            actor=request.user, referral=referral, registered_site=site
+        )
+        return self._answer(referral)
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        referral = self.get_object()
+        data = _validated(ReferralCancelSerializer, request)
+        partner_referrals.partner_referral_decline(actor=request.user, referral=referral, **data)
+        return self._answer(referral)
+
+
+def _program(user, program_id) -> Program:
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise InvalidInput("No such program.", field="program")
+    return program
 
 
 # --- the plan ------------------------------------------------------------------
