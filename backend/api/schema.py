@@ -213,8 +213,9 @@ PROBLEMS = {
         _example(
             422,
             "idempotency_key_reused",
-            "Idempotency key reused",
-            "This Idempotency-Key was used with a different request.",
+            "Unprocessable request",
+            "Idempotency-Key: This Idempotency-Key was used with a different request in the "
+            "last 24 hours; use a new key for a new request.",
         ),
     ),
     429: (

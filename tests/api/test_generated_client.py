@@ -154,7 +154,13 @@ class Caller:
     """One user's session through the generated client: `call("clients_list", ...)`
     answers the Response, whose `.parsed` is the model the operation promises."""
 
-    def __init__(self, base_url: str, contract: ContractCheck, token: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        contract: ContractCheck,
+        token: str | None = None,
+        prefix: str = "Token",
+    ):
         client_module = importlib.import_module(f"{PACKAGE}.client")
         options = {
             "base_url": base_url,
@@ -165,7 +171,7 @@ class Caller:
         if token is None:
             self.client = client_module.Client(**options)
         else:
-            self.client = client_module.AuthenticatedClient(token=token, prefix="Token", **options)
+            self.client = client_module.AuthenticatedClient(token=token, prefix=prefix, **options)
 
     def call(self, operation_id: str, **kwargs):
         return api_module(operation_id).sync_detailed(client=self.client, **kwargs)
@@ -195,11 +201,23 @@ def api_as(live_server, contract):
         token = caller.ok("auth_token_create", body=credentials).token
         return open_caller_with(token)
 
-    def open_caller_with(token) -> Caller:
-        caller = Caller(live_server.url, contract, token)
+    def open_caller_with(token, prefix="Token") -> Caller:
+        caller = Caller(live_server.url, contract, token, prefix)
         opened.append(caller)
         return caller
 
+    def open_partner(credential) -> Caller:
+        """As a partner's system: client credentials at POST /oauth/token/ (HTTP
+        Basic, as docs/partners.md shows), then the generated client with Bearer."""
+        answer = httpx.post(
+            f"{live_server.url}/oauth/token/",
+            data={"grant_type": "client_credentials"},
+            auth=(credential.client_id, credential.client_secret),
+        )
+        assert answer.status_code == 200, answer.text
+        return open_caller_with(answer.json()["access_token"], prefix="Bearer")
+
+    open_caller.partner = open_partner
     yield open_caller
     for caller in opened:
         caller.client.get_httpx_client().close()
@@ -380,6 +398,63 @@ def test_the_docs_story_runs_through_the_generated_client(
     # then every answer on the way was the one the schema describes
     assert contract.violations == []
     assert contract.checked >= 25
+
+
+@live
+def test_a_partner_referral_runs_through_the_generated_client(
+    live_server, generated, contract, api_as, network, users, make_partner
+):
+    # given a discharge planner's system holding credentials for Austin
+    hospital = make_partner("St. Example Hospital", sites=[network.austin])
+    partner = api_as.partner(hospital.credential)
+    coordinator = api_as(users.austin.username, PASSWORD)
+
+    # 1. which sites have a detox bed free now
+    free = partner.ok("partner_availability_list", level=model("LevelCodeEnum")("detox"))
+    (detox,) = free.results
+    assert (detox.site_name, detox.accepting) == ("Austin", True)
+
+    # 2. refer a person there, safely retried with one Idempotency-Key
+    body = model("PartnerReferralCreateRequest")(
+        first_name="Jordan",
+        last_name="Example",
+        date_of_birth=dt.date(1990, 4, 1),
+        requested_level=model("RequestedLevelEnum")("detox"),
+        site=detox.site,
+        urgency=model("UrgencyEnum")("urgent"),
+        referrer_name="Dana Planner, RN",
+        clinical_summary="Alcohol withdrawal; medically stable for transport.",
+    )
+    sent = partner.ok("partner_referrals_create", body=body, idempotency_key="ref-0412")
+    again = partner.ok("partner_referrals_create", body=body, idempotency_key="ref-0412")
+    assert again.id == sent.id and sent.status.value == "received"
+
+    # 3. the Austin coordinator finds it in the queue, checks for duplicates, registers
+    queue = coordinator.ok(
+        "referrals_list", source=[model("ReferralsListSourceItem")("partner")], site=detox.site
+    )
+    assert [r.id for r in queue.results] == [sent.id]
+    assert queue.results[0].client is None
+    assert coordinator.ok("referrals_duplicates", id=sent.id) == []
+    registered = coordinator.ok(
+        "referrals_register", id=sent.id, body=model("ReferralRegisterRequest")()
+    )
+    assert registered.client.first_name == "Jordan"
+    assert partner.ok("partner_referrals_retrieve", id=sent.id).status.value == "accepted"
+
+    # 4. and admits into Austin detox
+    admitted = coordinator.ok(
+        "referrals_admit",
+        id=sent.id,
+        body=model("ReferralAdmitRequest")(program=network.austin_detox.pk),
+    )
+    assert admitted.status.value == "admitted"
+
+    # then the partner reads that the person was admitted, and their list says so
+    assert partner.ok("partner_referrals_retrieve", id=sent.id).status.value == "admitted"
+    mine = partner.ok("partner_referrals_list")
+    assert [(r.id, r.status.value) for r in mine.results] == [(sent.id, "admitted")]
+    assert contract.violations == []
 
 
 @live
