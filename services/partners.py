@@ -22,6 +22,7 @@ from oauth2_provider.models import AccessToken, Application
 
 from backend.network.models import Site
 from backend.partners.models import Partner, PartnerKind, Scope
+from services.access import access_scope
 from services.clock import resolve_now
 from services.errors import InvalidInput, NotFound
 
@@ -29,6 +30,8 @@ MSG_UNKNOWN_SCOPE = "Unknown scope {scope}; the scopes are: {known}."
 MSG_UNKNOWN_SITE = "Unknown site code {code}."
 MSG_NAME_TAKEN = "A partner of this name exists."
 MSG_LAST_CREDENTIAL = "Issue a new credential before revoking the partner's last one."
+MSG_BAD_RATE = 'A rate is a number of requests per s, min, hour or day, such as "120/min".'
+MSG_NOT_ORG_ADMIN = "Only organisation admins manage partners."
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,37 @@ def sites_by_code(codes: list[str]) -> list[Site]:
     return [sites[c] for c in codes]
 
 
+def rate_parse(rate: str) -> str:
+    """A DRF throttle rate, "<n>/<s|sec|m|min|h|hour|d|day>", or "" for the default."""
+    rate = (rate or "").strip()
+    if not rate:
+        return ""
+    count, _, period = rate.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise InvalidInput(MSG_BAD_RATE, field="rate_limit")
+    return rate
+
+
+# What DRF's SimpleRateThrottle.parse_rate reads by their first letter.
+RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def may_manage_partners(user) -> bool:
+    return access_scope(user).is_org_admin
+
+
+def partners_visible_to(user):
+    """Organisation admins manage every partner; anyone else sees none."""
+    if access_scope(user).is_org_admin:
+        return Partner.objects.all()
+    return Partner.objects.none()
+
+
+def _require_org_admin(actor) -> None:
+    if actor is not None and not access_scope(actor).is_org_admin:
+        raise NotFound()
+
+
 def _service_username(name: str) -> str:
     base = f"partner.{slugify(name)[:100] or 'unnamed'}"
     User = get_user_model()
@@ -75,10 +109,13 @@ def partner_create(
     sites: list[Site],
     contact_email: str = "",
     rate_limit: str = "",
+    actor: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> tuple[Partner, Credential]:
-    """A partner with its first credential; the secret is returned once."""
+    """A partner with its first credential; the secret is returned once.
+    `actor` is the organisation admin (None: an operator's command)."""
     now = resolve_now(now)
+    _require_org_admin(actor)
     name = name.strip()
     if not name:
         raise InvalidInput("A partner needs a name.", field="name")
@@ -93,15 +130,46 @@ def partner_create(
         user=user,
         scopes=scopes_parse(scopes),
         contact_email=contact_email,
-        rate_limit=rate_limit,
+        rate_limit=rate_parse(rate_limit),
         created_at=now,
     )
     partner.sites.set(sites)
     return partner, credential_add(partner=partner)
 
 
-def credential_add(*, partner: Partner) -> Credential:
+UPDATABLE = ("kind", "scopes", "sites", "contact_email", "rate_limit")
+
+
+@transaction.atomic
+def partner_update(
+    *, actor: AbstractBaseUser, partner: Partner, changes: dict, now: datetime | None = None
+) -> Partner:
+    """Change what a partner may reach: its scopes and sites take effect on its
+    next request (tokens are checked against the partner's scopes each time)."""
+    now = resolve_now(now)
+    _require_org_admin(actor)
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise InvalidInput("Not a field that can be changed.", field=sorted(unknown)[0])
+    if "kind" in changes and changes["kind"] not in PartnerKind.values:
+        raise InvalidInput(f"Unknown kind {changes['kind']}.", field="kind")
+    for field in ("kind", "contact_email"):
+        if field in changes:
+            setattr(partner, field, changes[field])
+    if "scopes" in changes:
+        partner.scopes = scopes_parse(changes["scopes"])
+    if "rate_limit" in changes:
+        partner.rate_limit = rate_parse(changes["rate_limit"])
+    partner.save()
+    if "sites" in changes:
+        partner.sites.set(changes["sites"])
+    return partner
+
+
+def credential_add(*, partner: Partner, actor: AbstractBaseUser | None = None) -> Credential:
     """Another credential for the partner (the first, or the next in a rotation)."""
+    _require_org_admin(actor)
     secret = generate_client_secret()
     app = Application(
         name=f"{partner.name} credential",
@@ -120,8 +188,14 @@ def credentials_of(partner: Partner):
 
 
 @transaction.atomic
-def credential_revoke(*, partner: Partner, client_id: str) -> None:
+def credential_revoke(
+    *,
+    partner: Partner,
+    client_id: str,
+    actor: AbstractBaseUser | None = None,
+) -> None:
     """End a credential and every token issued under it, at once."""
+    _require_org_admin(actor)
     apps = list(credentials_of(partner).select_for_update())
     target = next((a for a in apps if a.client_id == client_id), None)
     if target is None:
@@ -135,6 +209,15 @@ def credential_revoke(*, partner: Partner, client_id: str) -> None:
 @transaction.atomic
 def partner_suspend(*, partner: Partner, actor: AbstractBaseUser | None = None) -> None:
     """Stop a partner at once: its tokens end and no new one is issued."""
+    _require_org_admin(actor)
     Partner.objects.filter(pk=partner.pk).update(is_active=False)
     AccessToken.objects.filter(application__user=partner.user).delete()
     partner.is_active = False
+
+
+@transaction.atomic
+def partner_reactivate(*, partner: Partner, actor: AbstractBaseUser | None = None) -> None:
+    """Let a suspended partner sign in again (with its existing credentials)."""
+    _require_org_admin(actor)
+    Partner.objects.filter(pk=partner.pk).update(is_active=True)
+    partner.is_active = True

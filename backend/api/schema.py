@@ -30,6 +30,7 @@ TAG_OF_SEGMENT = {
     "referrals": "referrals",
     "ops": "ops",
     "partner": "partner",
+    "partners": "partners",
     "consents": "consents",
     "webhooks": "partner",
 }

@@ -14,6 +14,7 @@ from backend.census.api.views import (
 from backend.handoffs.api.views import HandoffViewSet
 from backend.network.api.views import LevelOfCareViewSet, ProgramViewSet, SiteViewSet
 from backend.notifications.api.views import NotificationViewSet
+from backend.partners.api.manage import PartnerViewSet
 from backend.work.api.views import WorkStatusView
 
 router = DefaultRouter()
@@ -29,6 +30,7 @@ router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("referrals", ReferralViewSet, basename="referral")
+router.register("partners", PartnerViewSet, basename="partner")
 
 urlpatterns = [
     path("", ApiIndexView.as_view(), name="api-index"),

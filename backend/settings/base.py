@@ -246,6 +246,10 @@ SPECTACULAR_SETTINGS = {
             "name": "partner",
             "description": "Partner systems (OAuth2): availability, referrals, reads, webhooks.",
         },
+        {
+            "name": "partners",
+            "description": "Partner organisations and their credentials, for organisation admins.",
+        },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on

@@ -36,6 +36,8 @@ PASSWORD = "pw-for-tests-only"  # tests/factories.py UserFactory
 DEMO_PASSWORD = "demo-password-for-tests"
 DEMO_USERS = ["admin", "coordinator.austin", "coordinator.houston", "manager.austin", "alumni"]
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+# Lists only organisation admins have: anyone else finds no such endpoint (404).
+ADMIN_ONLY = {"ops_work_retrieve", "partners_list"}
 
 # Each live-server test commits rows; serialized_rollback restores the levels of care
 # that a migration seeded, which the flush after the test would drop.
@@ -593,7 +595,7 @@ def test_every_list_of_a_seeded_demo_parses_for_every_demo_role(
                 response = caller.call(operation_id)
                 assert response.status_code == 403  # staff tokens never reach the partner API
                 continue
-            elif operation_id == "ops_work_retrieve" and username != "admin":
+            elif operation_id in ADMIN_ONLY and username != "admin":
                 response = caller.call(operation_id)
                 assert response.status_code == 404  # not an organisation admin: no such endpoint
                 continue
