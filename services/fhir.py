@@ -4,7 +4,9 @@ and the record of every such read.
     fhir_patient_read(reader, patient_id)     -> one client
     fhir_patients_search(reader, patient_ids) -> the clients among them the reader may see
     fhir_episodes_read(reader, patient_id)    -> the client's episodes, with their stays
+    fhir_episode_read(reader, episode_id)     -> one of them
     fhir_encounters_read(reader, patient_id)  -> the client's stays (placements)
+    fhir_encounter_read(reader, placement_id) -> one of them
 
 A reader is a member of staff (services/access.py decides what they see; every
 read is audited) or a partner holding `fhir:read` (services/consent.py: a
@@ -321,3 +323,69 @@ def fhir_encounters_read(*, reader: Reader, patient_id, now: datetime | None = N
         now=now,
     )
     return ClientRead(client=client, consent=consent, placements=placements)
+
+
+def _client_of(model, pk) -> UUID | None:
+    return model.objects.filter(pk=pk).values_list("client_id", flat=True).first()
+
+
+@transaction.atomic
+def fhir_episode_read(*, reader: Reader, episode_id, now: datetime | None = None) -> ClientRead:
+    """One episode (with its `stays`), as `fhir_episodes_read` would show it."""
+    now = resolve_now(now)
+    _check_purpose(reader)
+    pk = _uuid(episode_id)
+    client_id = _client_of(Episode, pk) if pk is not None else None
+    if client_id is None:
+        raise NotFound(MSG_NOT_FOUND)
+    client, consent = _client_for(reader, client_id, EPISODE_KINDS, now)
+    episode = (
+        _episodes(client, consent)
+        .filter(pk=pk)
+        .prefetch_related(Prefetch("placements", queryset=_stays(consent), to_attr="stays"))
+        .first()
+    )
+    if episode is None:
+        raise NotFound(MSG_NOT_FOUND)
+    _record(
+        reader,
+        client=client,
+        consent=consent,
+        kinds=EPISODE_KINDS,
+        object_type="episode",
+        fhir_type="EpisodeOfCare",
+        ids=[episode.pk],
+        action=AuditAction.VIEW,
+        now=now,
+    )
+    return ClientRead(client=client, consent=consent, episodes=[episode])
+
+
+@transaction.atomic
+def fhir_encounter_read(*, reader: Reader, placement_id, now: datetime | None = None) -> ClientRead:
+    """One stay, as `fhir_encounters_read` would show it."""
+    now = resolve_now(now)
+    _check_purpose(reader)
+    pk = _uuid(placement_id)
+    client_id = _client_of(Placement, pk) if pk is not None else None
+    if client_id is None:
+        raise NotFound(MSG_NOT_FOUND)
+    client, consent = _client_for(reader, client_id, EPISODE_KINDS, now)
+    stays = _stays(consent).filter(pk=pk)
+    if consent is not None:
+        stays = stays.filter(episode__in=episodes_disclosable(consent))
+    placement = stays.first()
+    if placement is None:
+        raise NotFound(MSG_NOT_FOUND)
+    _record(
+        reader,
+        client=client,
+        consent=consent,
+        kinds=EPISODE_KINDS,
+        object_type="placement",
+        fhir_type="Encounter",
+        ids=[placement.pk],
+        action=AuditAction.VIEW,
+        now=now,
+    )
+    return ClientRead(client=client, consent=consent, placements=[placement])

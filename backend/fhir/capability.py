@@ -80,12 +80,12 @@ def capability_statement(*, base_url: str, token_url: str) -> dict:
                     },
                     {
                         "type": "EpisodeOfCare",
-                        "interaction": [{"code": "search-type"}],
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "searchParam": [PATIENT_PARAM, PURPOSE_PARAM],
                     },
                     {
                         "type": "Encounter",
-                        "interaction": [{"code": "search-type"}],
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "searchParam": [PATIENT_PARAM, PURPOSE_PARAM],
                     },
                 ],

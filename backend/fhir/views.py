@@ -149,6 +149,22 @@ class EpisodeOfCareSearchView(FHIRView):
         return self.searchset(found, [read.consent])
 
 
+class EpisodeOfCareReadView(FHIRView):
+    def get(self, request, episode_id):
+        read = fhir.fhir_episode_read(reader=self.reader(), episode_id=episode_id)
+        (episode,) = read.episodes
+        resource = resources.episode_of_care(episode, episode.stays)
+        return self.part2_response(resources.with_notice(resource, self.consent_url(read.consent)))
+
+
+class EncounterReadView(FHIRView):
+    def get(self, request, placement_id):
+        read = fhir.fhir_encounter_read(reader=self.reader(), placement_id=placement_id)
+        (placement,) = read.placements
+        resource = resources.encounter(placement)
+        return self.part2_response(resources.with_notice(resource, self.consent_url(read.consent)))
+
+
 class EncounterSearchView(FHIRView):
     parameters = frozenset({"patient", "_purpose"})
 

@@ -11,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from fhirclient.models.bundle import Bundle
 from fhirclient.models.capabilitystatement import CapabilityStatement
+from fhirclient.models.encounter import Encounter
+from fhirclient.models.episodeofcare import EpisodeOfCare
 from fhirclient.models.operationoutcome import OperationOutcome
 from fhirclient.models.patient import Patient
 from rest_framework.test import APIClient
@@ -20,6 +22,7 @@ from backend.care.models import Episode, Placement
 from backend.partners.models import Disclosure, PartnerKind
 from services.consent import PART2_NOTICE, PART2_NOTICE_HEADER, PART2_SECURITY_LABEL
 from services.fhir import MSG_NOT_FOUND
+from services.partners import partner_create, partner_suspend
 from tests.factories import ClientFactory, placed_client
 
 pytestmark = pytest.mark.django_db
@@ -153,8 +156,8 @@ def test_metadata_is_a_capability_statement_without_credentials(db):
     (rest,) = body["rest"]
     assert {r["type"]: [i["code"] for i in r["interaction"]] for r in rest["resource"]} == {
         "Patient": ["read", "search-type"],
-        "EpisodeOfCare": ["search-type"],
-        "Encounter": ["search-type"],
+        "EpisodeOfCare": ["read", "search-type"],
+        "Encounter": ["read", "search-type"],
     }
     searchable = {r["type"]: {p["name"] for p in r["searchParam"]} for r in rest["resource"]}
     assert searchable["Encounter"] == {"patient", "_purpose"}
@@ -312,6 +315,37 @@ def test_staff_of_a_foreign_site_get_404_like_a_missing_patient(api, users, jour
     assert not AuditEvent.objects.filter(client_id=journey.pk).exists()
 
 
+def test_staff_read_an_episode_and_an_encounter_by_id(api, users, journey):
+    # when the Austin coordinator follows the references of a searchset
+    client = api.as_user(users.austin)
+    episode = client.get(f"/fhir/EpisodeOfCare/{journey.current.pk}")
+    encounter = client.get(f"/fhir/Encounter/{journey.detox.pk}")
+
+    # then each is the resource the searchset holds, valid R4, with the notice
+    assert episode.status_code == encounter.status_code == 200
+    assert episode[PART2_NOTICE_HEADER] == encounter[PART2_NOTICE_HEADER] == PART2_NOTICE
+    EpisodeOfCare(episode.json(), strict=True)
+    Encounter(encounter.json(), strict=True)
+    search = client.get("/fhir/Encounter", {"patient": str(journey.pk)}).json()
+    in_search = next(
+        e["resource"] for e in search["entry"] if e["resource"]["id"] == str(journey.detox.pk)
+    )
+    read = encounter.json()
+    assert [e["valueString"] for e in read["meta"].pop("extension")] == [PART2_NOTICE]
+    assert read == in_search
+    assert episode.json()["status"] == "active"
+    assert AuditEvent.objects.filter(client_id=journey.pk, action="view").count() == 2
+
+
+@pytest.mark.parametrize("kind", ["EpisodeOfCare", "Encounter"])
+def test_staff_of_a_foreign_site_cannot_read_by_id(api, users, journey, kind):
+    pk = journey.current.pk if kind == "EpisodeOfCare" else journey.detox.pk
+
+    response = api.as_user(users.houston).get(f"/fhir/{kind}/{pk}")
+
+    assert_outcome(response, 404, "not-found")
+
+
 def test_a_malformed_id_is_a_404(api, users):
     assert_outcome(api.as_user(users.austin).get("/fhir/Patient/not-a-uuid"), 404, "not-found")
 
@@ -455,6 +489,29 @@ def test_a_consent_from_one_program_discloses_only_its_stays(payer, make_consent
     assert [t["coding"][0]["code"] for t in episode["type"]] == ["detox"]
 
 
+def test_a_partner_reads_an_encounter_by_id_only_within_the_consent(
+    payer, make_consent, network, journey
+):
+    # given a consent under which only Austin detox discloses
+    consent = make_consent(
+        journey, partner=payer.partner, kinds=["episodes"], disclosing_program=network.austin_detox
+    )
+
+    # when the payer reads the detox stay, then the residential one
+    detox = payer.api.get(f"/fhir/Encounter/{journey.detox.pk}")
+    residential = payer.api.get(f"/fhir/Encounter/{journey.residential.pk}")
+
+    # then the first is disclosed with the copy of the consent; the second is not found
+    assert detox.status_code == 200
+    Encounter(detox.json(), strict=True)
+    assert consent_links(detox.json()) == [
+        f"http://testserver/api/v1/partner/consents/{consent.pk}/"
+    ]
+    assert_outcome(residential, 404, "not-found")
+    (disclosure,) = Disclosure.objects.all()
+    assert disclosure.resources == [{"kind": "Encounter", "id": str(journey.detox.pk)}]
+
+
 def test_a_stated_purpose_is_recorded_and_must_be_covered(payer, make_consent, journey):
     # given a TPO consent to the payer's class
     make_consent(
@@ -516,8 +573,6 @@ def _wrong_kind(make_consent, journey, payer, users):
 
 
 def _other_partner(make_consent, journey, payer, users):
-    from services.partners import partner_create
-
     other, _ = partner_create(
         name="Another Plan", kind=PartnerKind.OTHER, scopes=["fhir:read"], sites=[]
     )
@@ -535,7 +590,13 @@ def _other_class(make_consent, journey, payer, users):
 )
 @pytest.mark.parametrize(
     "url",
-    ["/fhir/Patient/{id}", "/fhir/EpisodeOfCare?patient={id}", "/fhir/Encounter?patient={id}"],
+    [
+        "/fhir/Patient/{id}",
+        "/fhir/EpisodeOfCare?patient={id}",
+        "/fhir/Encounter?patient={id}",
+        "/fhir/EpisodeOfCare/{episode}",
+        "/fhir/Encounter/{stay}",
+    ],
 )
 def test_without_a_covering_consent_a_partner_gets_404_and_nothing_is_disclosed(
     payer, make_consent, users, journey, consent, url
@@ -545,7 +606,9 @@ def test_without_a_covering_consent_a_partner_gets_404_and_nothing_is_disclosed(
         consent(make_consent, journey, payer, users)
 
     # when the payer asks
-    response = payer.api.get(url.format(id=journey.pk))
+    response = payer.api.get(
+        url.format(id=journey.pk, episode=journey.current.pk, stay=journey.detox.pk)
+    )
 
     # then it is the answer for a client that does not exist, and nothing is recorded
     body = assert_outcome(response, 404, "not-found")
@@ -587,6 +650,35 @@ def test_a_partner_without_fhir_read_gets_403(make_partner, make_consent, journe
     body = assert_outcome(response, 403, "forbidden")
     assert "fhir:read" in body["issue"][0]["diagnostics"]
     assert not Disclosure.objects.exists()
+
+
+def test_a_suspended_partners_token_stops_working_at_once(payer, make_consent, journey):
+    # given a consented client, and the partner suspended after it got its token
+    make_consent(journey, partner=payer.partner)
+    partner_suspend(partner=payer.partner)
+
+    # when it reads with that token
+    response = payer.api.get(f"/fhir/Patient/{journey.pk}")
+
+    # then the token is no longer valid, and nothing is disclosed
+    assert_outcome(response, 401, "login")
+    assert not Disclosure.objects.exists()
+
+
+def test_a_partner_over_its_rate_limit_gets_429_with_retry_after(payer, make_consent, journey):
+    # given a partner allowed one request a minute
+    make_consent(journey, partner=payer.partner)
+    payer.partner.rate_limit = "1/min"
+    payer.partner.save(update_fields=["rate_limit"])
+
+    # when it reads twice
+    first = payer.api.get(f"/fhir/Patient/{journey.pk}")
+    second = payer.api.get(f"/fhir/Patient/{journey.pk}")
+
+    # then the second is a throttled OperationOutcome that says when to come back
+    assert first.status_code == 200
+    assert_outcome(second, 429, "throttled")
+    assert int(second["Retry-After"]) > 0
 
 
 def test_a_partner_searches_patients_by_id_under_each_ones_consent(
