@@ -42,7 +42,7 @@ from backend.partners.models import (
     Partner,
 )
 from services.access import clients_visible_to
-from services.audit import audit_reads
+from services.audit import audit_reads, audit_record_bulk
 from services.clock import resolve_now
 from services.consent import (
     READ_PURPOSES,
@@ -151,6 +151,10 @@ def _client_for(
     return client, consent
 
 
+def _with_disclosure(detail: dict, disclosure_id: str | None) -> dict:
+    return detail if disclosure_id is None else {**detail, "disclosure": disclosure_id}
+
+
 def _record(
     reader: Reader,
     *,
@@ -233,6 +237,8 @@ def fhir_patients_search(
                 consents[consent.client_id] = consent
         found = {pk: c for pk, c in found.items() if pk in consents}
     reads = [ClientRead(client=found[pk], consent=consents.get(pk)) for pk in pks if pk in found]
+    detail = {"channel": DisclosureChannel.FHIR.value, "resource": "Patient"}
+    disclosed: dict[UUID, str] = {}
     if reader.partner is not None:
         # One insert per purpose (a handful at most): each row's purpose is the
         # stated one, or else that of the consent it is disclosed under.
@@ -241,20 +247,23 @@ def fhir_patients_search(
             rows = by_purpose.setdefault(reader.purpose or r.consent.purpose, [])
             rows.append((r.client.pk, r.consent, [{"kind": "Patient", "id": str(r.client.pk)}]))
         for purpose, rows in by_purpose.items():
-            disclosure_record_bulk(
+            for disclosure in disclosure_record_bulk(
                 partner=reader.partner,
                 rows=rows,
                 purpose=purpose,
                 kinds=PATIENT_KINDS,
                 channel=DisclosureChannel.FHIR,
                 now=now,
-            )
-    audit_reads(
+            ):
+                disclosed[disclosure.client_id] = str(disclosure.pk)
+    audit_record_bulk(
         actor=reader.user,
-        object_type="client",
-        records=[(r.client.pk, r.client.pk) for r in reads],
         action=AuditAction.LIST,
-        detail={"channel": DisclosureChannel.FHIR.value, "resource": "Patient"},
+        object_type="client",
+        records=[
+            (r.client.pk, r.client.pk, _with_disclosure(detail, disclosed.get(r.client.pk)))
+            for r in reads
+        ],
         now=now,
     )
     return reads

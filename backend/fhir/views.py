@@ -40,8 +40,10 @@ COMMON_PARAMETERS = frozenset({"_format"})
 
 @extend_schema(exclude=True)
 class FHIRView(APIView):
+    # Reads only: no request bodies, and no OPTIONS (DRF's would not be FHIR).
+    http_method_names = ["get", "head"]
     renderer_classes = [FHIRJSONRenderer]
-    parser_classes = []  # reads only: no request bodies
+    parser_classes = []
     content_negotiation_class = FHIRContentNegotiation
     permission_classes = [StaffOrPartnerScope]
     throttle_classes = [PartnerRateThrottle]

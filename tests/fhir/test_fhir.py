@@ -404,8 +404,9 @@ def test_without_credentials_a_read_is_a_401_outcome(journey):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_write_is_a_405_outcome(api, users, journey):
-    response = api.as_user(users.austin).post("/fhir/Patient", {}, format="json")
+@pytest.mark.parametrize("method", ["post", "put", "delete", "options"])
+def test_anything_but_a_read_is_a_405_outcome(api, users, journey, method):
+    response = getattr(api.as_user(users.austin), method)(f"/fhir/Patient/{journey.pk}")
 
     assert_outcome(response, 405, "not-supported")
 
@@ -701,6 +702,9 @@ def test_a_partner_searches_patients_by_id_under_each_ones_consent(
     assert set(rows) == {journey.pk, second.pk}
     assert (rows[journey.pk].consent, rows[journey.pk].purpose) == (first_consent, "payment")
     assert (rows[second.pk].consent, rows[second.pk].purpose) == (second_consent, "treatment")
+    # and each read is audited with its disclosure
+    audited = {e.client_id: e.detail["disclosure"] for e in AuditEvent.objects.all()}
+    assert audited == {pk: str(d.pk) for pk, d in rows.items()}
 
 
 # --- query counts ----------------------------------------------------------------
