@@ -22,6 +22,8 @@ urlpatterns = [
     # Partner systems: the OAuth2 client-credentials grant, and revoking a token.
     path("oauth/token/", oauth2_views.TokenView.as_view(), name="oauth-token"),
     path("oauth/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth-revoke"),
+    # FHIR R4, read-only, for staff and partners with fhir:read (docs/fhir.md).
+    path("fhir/", include("backend.fhir.urls")),
     path("api/v1/", include("backend.api.urls")),
     path("api/auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "backend.census",
     "backend.workspaces",
     "backend.partners",
+    "backend.fhir",
     "django_htmx",
     "oauth2_provider",
 ]
