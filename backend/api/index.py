@@ -36,6 +36,7 @@ LINKS = {
     "partner-availability": "/api/v1/partner/availability/",
     "partner-referrals": "/api/v1/partner/referrals/",
     "oauth-token": "/oauth/token/",
+    "fhir-metadata": "/fhir/metadata",
     "schema": "/api/schema/",
     "docs": "/api/docs/",
 }
