@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from backend.audit.models import AuditAction
 from backend.care.models import Client
@@ -182,3 +183,26 @@ def client_duplicates(
         )
         .select_related("registered_site")[:5]
     )
+
+
+def person_key(first_name: str, last_name: str, date_of_birth: date) -> tuple:
+    """How a likely duplicate is recognised: name (either case) and date of birth."""
+    return (first_name.strip().lower(), last_name.strip().lower(), date_of_birth)
+
+
+def client_duplicates_many(user, people) -> dict[tuple, list[Client]]:
+    """client_duplicates for several people in one query: by person_key."""
+    if not people:
+        return {}
+    match = Q(pk__in=[])
+    for first_name, last_name, date_of_birth in people:
+        match |= Q(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            date_of_birth=date_of_birth,
+        )
+    found: dict[tuple, list[Client]] = {}
+    for client in access.clients_visible_to(user).filter(match).select_related("registered_site"):
+        key = person_key(client.first_name, client.last_name, client.date_of_birth)
+        found.setdefault(key, []).append(client)
+    return found

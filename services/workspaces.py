@@ -14,9 +14,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
-from backend.aftercare.models import ContactAttempt, FollowUp
+from backend.aftercare.models import ContactAttempt, FollowUp, Referral, ReferralStatus
 from backend.care.models import (
     ACTIVE_TRANSFER_STATUSES,
     Client,
@@ -27,7 +27,8 @@ from backend.care.models import (
 )
 from backend.handoffs.models import Handoff, HandoffItem, HandoffStatus
 from backend.network.models import Program, Site
-from services import access, census
+from backend.partners.models import Urgency
+from services import access, census, clients
 from services.aftercare import protocol, queue
 from services.capacity import programs_with_occupancy
 from services.clock import local_today, resolve_now
@@ -465,3 +466,72 @@ def may_see_follow_ups(user) -> bool:
     """The queue is for whoever sees some follow-ups: the alumni team, a site's
     staff (their site's), organisation admins."""
     return access.access_scope(user).is_staff_of_anything
+
+
+# --- the referral queue ----------------------------------------------------------------
+
+# Emergent first, then urgent, then routine; a referral back into care (no
+# urgency) with the routine ones; oldest first within each.
+_URGENCY_RANK = Case(
+    When(partner_details__urgency=Urgency.EMERGENT, then=Value(0)),
+    When(partner_details__urgency=Urgency.URGENT, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def open_referrals(user, site_ids) -> list[Referral]:
+    """The open referrals the teams of these sites work: partners' referrals for
+    them and referrals back into care to their programs, with what their cards
+    show, most urgent first. Each partner referral carries `sites` (the sites it
+    may be admitted at) and, until matched, `duplicates` (clients the user may
+    see with the person's name and date of birth: one query for the page)."""
+    of_sites = Q(pk__in=[])
+    for site_id in site_ids:
+        of_sites |= access.referrals_of_site_q(site_id)
+    referrals = list(
+        access.referrals_visible_to(user)
+        .filter(of_sites, status=ReferralStatus.OPEN)
+        .select_related(
+            "client",
+            "to_program__site",
+            "to_program__level",
+            "created_by",
+            "partner_details__partner",
+            "partner_details__requested_level",
+            "partner_details__requested_site",
+        )
+        .prefetch_related("partner_details__partner__sites")
+        .annotate(urgency_rank=_URGENCY_RANK)
+        .order_by("urgency_rank", "created_at", "id")
+    )
+    people = []
+    for referral in referrals:
+        details = getattr(referral, "partner_details", None)
+        referral.details = details
+        if details is None:
+            continue
+        referral.sites = (
+            [details.requested_site_id]
+            if details.requested_site_id
+            else [s.pk for s in details.partner.sites.all()]
+        )
+        if referral.client_id is None:
+            people.append((details.first_name, details.last_name, details.date_of_birth))
+    found = clients.client_duplicates_many(user, people)
+    for referral in referrals:
+        if referral.details is not None and referral.client_id is None:
+            d = referral.details
+            referral.duplicates = found.get(
+                clients.person_key(d.first_name, d.last_name, d.date_of_birth), []
+            )
+    return referrals
+
+
+def referral_for_action(user, referral_id) -> Referral | None:
+    return (
+        access.referrals_visible_to(user)
+        .select_related("partner_details__partner", "to_program")
+        .filter(pk=referral_id)
+        .first()
+    )

@@ -219,3 +219,30 @@ class ReassignForm(WorkspaceForm):
     def __init__(self, *args, assignees, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].set_objects(assignees)
+
+
+class MatchForm(WorkspaceForm):
+    """A partner's referral: "this person is that client" (a likely duplicate)."""
+
+    client = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, submit_label: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submit_label = submit_label
+
+
+class ReferralAdmitForm(WorkspaceForm):
+    """A partner's referral, matched: admit into a program of its sites."""
+
+    submit_label = "Admit"
+    program = ObjectChoiceField(label_of=program_label)
+    capacity_override_reason = _text(
+        label="Capacity override reason",
+        help_text="Site managers only: admit beyond capacity, for this reason.",
+    )
+
+    def __init__(self, *args, programs, may_override: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].set_objects(programs)
+        if not may_override:
+            del self.fields["capacity_override_reason"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.workspaces.views import board, clients, follow_ups, home, transfers
+from backend.workspaces.views import board, clients, follow_ups, home, referrals, transfers
 
 app_name = "workspaces"
 
@@ -35,6 +35,19 @@ urlpatterns = [
         "handoffs/<uuid:handoff_id>/items/<uuid:item_id>/tick/",
         transfers.handoff_item_tick,
         name="handoff-item-tick",
+    ),
+    path("referrals/", referrals.referrals_page, name="referrals"),
+    path("referrals/<uuid:referral_id>/match/", referrals.referral_match, name="referral-match"),
+    path(
+        "referrals/<uuid:referral_id>/register/",
+        referrals.referral_register,
+        name="referral-register",
+    ),
+    path("referrals/<uuid:referral_id>/admit/", referrals.referral_admit, name="referral-admit"),
+    path(
+        "referrals/<uuid:referral_id>/decline/",
+        referrals.referral_decline,
+        name="referral-decline",
     ),
     path("follow-ups/", follow_ups.queue, name="follow-ups"),
     path(

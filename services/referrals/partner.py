@@ -329,6 +329,11 @@ def partner_referral_decline(
     return referral
 
 
+def referral_sites(referral: Referral) -> list:
+    """The sites a partner's referral may be admitted at."""
+    return access.partner_referral_sites(referral)
+
+
 # How a partner reads the state of its referral (PartnerReferralStatus).
 _CLOSED_STATUS = {
     ReferralStatus.ADMITTED: PartnerReferralStatus.ADMITTED,
