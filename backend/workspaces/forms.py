@@ -231,18 +231,10 @@ class MatchForm(WorkspaceForm):
         self.submit_label = submit_label
 
 
-class ReferralAdmitForm(WorkspaceForm):
-    """A partner's referral, matched: admit into a program of its sites."""
+class ReferralAdmitForm(AdmitForm):
+    """A partner's referral, matched: admit into a program of its sites (the
+    referral is the source of the admission)."""
 
-    submit_label = "Admit"
-    program = ObjectChoiceField(label_of=program_label)
-    capacity_override_reason = _text(
-        label="Capacity override reason",
-        help_text="Site managers only: admit beyond capacity, for this reason.",
-    )
-
-    def __init__(self, *args, programs, may_override: bool, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["program"].set_objects(programs)
-        if not may_override:
-            del self.fields["capacity_override_reason"]
+        del self.fields["referral_source"]
