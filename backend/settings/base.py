@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "backend.census",
     "backend.workspaces",
     "backend.partners",
+    "backend.webhooks",
     "django_htmx",
     "oauth2_provider",
 ]
@@ -181,6 +182,11 @@ OAUTH2_PROVIDER = {
 }
 # Requests a partner may make, per partner (Partner.rate_limit overrides it).
 PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="300/min")
+# Webhooks (docs/webhooks.md): receivers must be https; http://127.0.0.1 and
+# http://localhost are allowed with DEBUG on, or with this setting (tests, a demo).
+WEBHOOKS_ALLOW_HTTP_LOCALHOST = env.bool("WEBHOOKS_ALLOW_HTTP_LOCALHOST", default=False)
+# Seconds to connect to a receiver and to wait for its answer.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
