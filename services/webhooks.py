@@ -179,6 +179,14 @@ def deliveries_of(subscription: WebhookSubscription) -> QuerySet[WebhookDelivery
     )
 
 
+def payload_shown_to_partner(delivery: WebhookDelivery) -> dict | None:
+    """The body as sent, in the partner's log; never for client events: Part 2
+    data goes out only by delivery, under the consent checked at that moment."""
+    if delivery.event.type in CLIENT_EVENTS:
+        return None
+    return delivery.payload
+
+
 def delivery_for_partner(*, partner: Partner, delivery_id) -> WebhookDelivery:
     delivery = (
         WebhookDelivery.objects.filter(
@@ -242,13 +250,18 @@ def subscription_update(
 
 
 @transaction.atomic
-def subscription_delete(*, subscription: WebhookSubscription, now: datetime | None = None) -> None:
+def subscription_delete(
+    *, subscription: WebhookSubscription, now: datetime | None = None
+) -> WebhookSubscription:
     """The partner no longer sees it, and nothing more is sent to it; its log is
     kept for the admins. Pending deliveries are skipped when their turn comes."""
     now = resolve_now(now)
-    WebhookSubscription.objects.filter(pk=subscription.pk).update(
-        deleted_at=now, is_active=False, updated_at=now
-    )
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription.deleted_at = now
+    subscription.is_active = False
+    subscription.updated_at = now
+    subscription.save()
+    return subscription
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ LINKS = {
     "aftercare-metrics": "/api/v1/aftercare/metrics/",
     "ops-work": "/api/v1/ops/work/",
     "partner-availability": "/api/v1/partner/availability/",
+    "partner-webhooks": "/api/v1/partner/webhooks/",
     "oauth-token": "/oauth/token/",
     "schema": "/api/schema/",
     "docs": "/api/docs/",

@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
             "name": "partner",
             "description": "Partner systems (OAuth2): availability, referrals, reads, webhooks.",
         },
+        {
+            "name": "webhooks",
+            "description": "Partner systems' signed webhooks: subscriptions, delivery logs.",
+        },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
@@ -276,6 +280,9 @@ SPECTACULAR_SETTINGS = {
         "TransferStatusEnum": "backend.care.models.TransferStatus",
         "DischargeTypeEnum": "backend.care.models.DischargeType",
         "LevelCodeEnum": "backend.network.models.LevelCode",
+        "WebhookEventTypeEnum": "backend.webhooks.models.WebhookEventType",
+        "WebhookDeliveryStatusEnum": "backend.webhooks.models.DeliveryStatus",
+        "WebhookPurposeEnum": "backend.webhooks.models.PURPOSE_CHOICES",
     },
 }
 

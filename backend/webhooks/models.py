@@ -14,6 +14,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from backend.partners.models import Purpose
+
 
 class WebhookEventType(models.TextChoices):
     REFERRAL_STATUS_CHANGED = "referral.status_changed", "A partner's referral changed status"
@@ -21,6 +23,10 @@ class WebhookEventType(models.TextChoices):
     CLIENT_TRANSFERRED = "client.transferred", "A consented client moved to another program"
     CLIENT_DISCHARGED = "client.discharged", "A consented client was discharged"
     AVAILABILITY_CHANGED = "availability.changed", "Free places changed at a site and level"
+
+
+# The purposes a subscription may state (a TPO consent covers each of them).
+PURPOSE_CHOICES = [(p.value, p.label) for p in Purpose if p != Purpose.TPO]
 
 
 class WebhookSubscription(models.Model):
@@ -31,7 +37,7 @@ class WebhookSubscription(models.Model):
     url = models.URLField(max_length=2000)
     events = models.JSONField(default=list)
     # The purpose the partner receives client events for: the consent must cover it.
-    purpose = models.CharField(max_length=30)
+    purpose = models.CharField(max_length=30, choices=PURPOSE_CHOICES)
     description = models.CharField(max_length=200, blank=True)
     # "whsec_<base64>": kept in the clear because signing needs it; shown to the
     # partner once, at creation and at each rotation.
