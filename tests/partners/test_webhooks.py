@@ -649,3 +649,40 @@ def test_the_deliveries_list_costs_the_same_queries_for_2_as_for_12(
 
     # then the cost does not grow with the rows
     assert log_of(2) == log_of(12)
+
+
+GARBAGE = [None, [], {"a": [None]}, "", "x" * 10_000, "\x00", 0, -1, 10**30, 3.14, True]
+
+
+def test_garbage_sent_by_the_partner_to_each_write_endpoint_never_makes_a_500(
+    network, users, hospital, receiver, make_consent
+):
+    # given a subscription and a delivered event of the hospital's
+    sub = subscribe(hospital, receiver, ["client.admitted"])
+    client = new_client(network)
+    make_consent(client, partner=hospital.partner, purpose="treatment")
+    admit(network, users, client)
+    run_due(at())
+    delivery = WebhookDelivery.objects.get()
+    targets = [
+        ("post", WEBHOOKS, {"url": receiver.url, "events": ["client.admitted"]}),
+        ("patch", f"{WEBHOOKS}{sub['id']}/", {"url": receiver.url, "is_active": True}),
+        ("post", f"{WEBHOOKS}{sub['id']}/rotate-secret/", {}),
+        ("post", f"/api/v1/partner/webhook-deliveries/{delivery.pk}/redeliver/", {}),
+    ]
+
+    for method, url, valid in targets:
+        bodies = [*GARBAGE, *({**valid, f: g} for f in valid for g in GARBAGE)]
+        for body in bodies:
+            # when a garbled body is sent
+            response = getattr(hospital.api, method)(url, body, format="json")
+
+            # then it is never a server error, and each error is a problem document
+            assert response.status_code < 500, (url, body, response.content[:300])
+            if response.status_code >= 400:
+                assert response["Content-Type"].startswith("application/problem+json")
+        for raw in (b"{not json", b"[" * 10_000, b"\xff\xfe"):
+            response = hospital.api.generic(
+                method.upper(), url, raw, content_type="application/json"
+            )
+            assert response.status_code == 400, (url, raw[:20], response.content[:200])
