@@ -4,7 +4,7 @@ action that calls services.webhooks.webhook_redeliver."""
 
 from django.contrib import admin, messages
 
-from backend.accounts.admin_access import AuditedReads
+from backend.accounts.admin_access import AuditedReads, OrganisationAdminOnly
 from backend.partners.admin import ReadOnly
 from backend.webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSubscription
 from services.errors import DomainError
@@ -19,7 +19,7 @@ class WebhookSubscriptionAdmin(ReadOnly, admin.ModelAdmin):
     exclude = ["secret", "previous_secret"]
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(OrganisationAdminOnly, admin.TabularInline):
     model = DeliveryAttempt
     fields = ["number", "at", "status_code", "error", "latency_ms"]
     readonly_fields = fields

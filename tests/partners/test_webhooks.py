@@ -686,3 +686,69 @@ def test_garbage_sent_by_the_partner_to_each_write_endpoint_never_makes_a_500(
                 method.upper(), url, raw, content_type="application/json"
             )
             assert response.status_code == 400, (url, raw[:20], response.content[:200])
+
+
+def test_a_match_tells_the_sending_partner_its_referral_was_accepted(
+    network, users, make_partner, receiver
+):
+    # given a partner's referral, and the partner subscribed to its referrals' changes
+    sender = make_partner("Sender", scopes=["referrals:write", "referrals:read", "webhooks:manage"])
+    subscribe(sender, receiver, ["referral.status_changed"])
+    referral = partner_referrals.partner_referral_submit(
+        partner=sender.partner,
+        first_name="Ada",
+        last_name="Example",
+        date_of_birth=dt.date(1990, 1, 1),
+        requested_level="detox",
+        referrer_name="Dr. Planner",
+        now=at(),
+    )
+
+    # when a coordinator registers the person as a client, then admits them
+    referral = partner_referrals.partner_referral_register(
+        actor=users.austin, referral=referral, registered_site=network.austin, now=at(1)
+    )
+    partner_referrals.partner_referral_admit(
+        actor=users.austin, referral=referral, program=network.austin_detox, now=at(2)
+    )
+    run_due(at(2))
+
+    # then the partner heard "accepted", then "admitted", and nothing about the client
+    bodies = [Webhook(receiver.secret).verify(r.body, r.headers) for r in receiver.requests]
+    assert sorted(b["data"]["status"] for b in bodies) == ["accepted", "admitted"]
+    assert all(set(b["data"]) == {"referral", "status", "reason"} for b in bodies)
+
+
+def test_an_admin_reads_the_log_and_redelivers_from_the_back_office(
+    network, users, make_partner, receiver, client
+):
+    # given a failed availability delivery
+    p = make_partner("Planner", scopes=["availability:read", "webhooks:manage"])
+    subscribe(p, receiver, ["availability.changed"])
+    receiver.fail_first = 10_000
+    admit(network, users, new_client(network))
+    run_until_settled(at())
+    delivery = WebhookDelivery.objects.get(status=DeliveryStatus.FAILED)
+    receiver.fail_first = 0
+    users.admin.is_staff = True  # the back office's door; the role decides the pages
+    users.admin.save()
+    client.force_login(users.admin)
+
+    # when an organisation admin opens the log and runs "redeliver" on it
+    listed = client.get("/admin/webhooks/webhookdelivery/")
+    shown = client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
+    client.post(
+        "/admin/webhooks/webhookdelivery/",
+        {"action": "redeliver", "_selected_action": [str(delivery.pk)]},
+    )
+    run_due(timezone.now())
+
+    # then the log showed it with its attempts, and the redelivery arrived
+    assert listed.status_code == 200 and delivery.webhook_id in listed.content.decode()
+    assert shown.status_code == 200 and "HTTP 500" in shown.content.decode()
+    assert receiver.accepted == [delivery.webhook_id]
+    # and a coordinator has no such page
+    users.austin.is_staff = True
+    users.austin.save()
+    client.force_login(users.austin)
+    assert client.get("/admin/webhooks/webhookdelivery/").status_code == 403
