@@ -17,7 +17,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import Program
-from services import access, reactions
+from services import access, reactions, webhooks
 from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now, site_today
@@ -93,6 +93,19 @@ def episode_admit(
         },
         now=now,
     )
+    webhooks.webhook_emit(
+        webhooks.WebhookEventType.CLIENT_ADMITTED,
+        now=now,
+        client_id=client.pk,
+        episode_id=episode.pk,
+        site_id=program.site_id,
+        level=program.level_id,
+        occurred_at=admitted_at,
+        data=webhooks.client_event_data(
+            client_id=client.pk, episode_id=episode.pk, program=program, at=admitted_at
+        ),
+    )
+    webhooks.availability_changed(program=program, now=now)
     reactions.after_admit(episode=episode, actor=actor, now=now)
     return episode
 
@@ -156,5 +169,19 @@ def episode_discharge(
         detail={"discharge_type": discharge_type, "cancelled_transfers": len(pending)},
         now=now,
     )
+    program = placement.program
+    webhooks.webhook_emit(
+        webhooks.WebhookEventType.CLIENT_DISCHARGED,
+        now=now,
+        client_id=episode.client_id,
+        episode_id=episode.pk,
+        site_id=program.site_id,
+        level=program.level_id,
+        occurred_at=discharged_at,
+        data=webhooks.client_event_data(
+            client_id=episode.client_id, episode_id=episode.pk, program=program, at=discharged_at
+        ),
+    )
+    webhooks.availability_changed(program=program, now=now)
     reactions.after_discharge(episode=episode, placement=placement, actor=actor, now=now)
     return episode

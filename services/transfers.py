@@ -27,7 +27,7 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import Program
-from services import access, handoffs, reactions
+from services import access, handoffs, reactions, webhooks
 from services.audit import audit_record
 from services.capacity import capacity_claim
 from services.clock import check_not_future, resolve_now
@@ -318,5 +318,34 @@ def transfer_complete(
         now=now,
         detail={"arrived_at": arrived_at.isoformat()},
     )
+    _emit_moved(transfer, arrived_at=arrived_at, now=now)
     reactions.after_transfer_complete(transfer=transfer, actor=actor, now=now)
     return transfer
+
+
+def _emit_moved(transfer: Transfer, *, arrived_at: datetime, now: datetime) -> None:
+    """Webhooks: the client moved (to partners of either site), and places
+    changed at both ends (once when both are the same site and level)."""
+    origin, destination = transfer.from_program, transfer.to_program
+    webhooks.webhook_emit(
+        webhooks.WebhookEventType.CLIENT_TRANSFERRED,
+        now=now,
+        client_id=transfer.client_id,
+        episode_id=transfer.episode_id,
+        site_id=destination.site_id,
+        from_site_id=origin.site_id if origin.site_id != destination.site_id else None,
+        level=destination.level_id,
+        occurred_at=arrived_at,
+        data=webhooks.client_event_data(
+            client_id=transfer.client_id,
+            episode_id=transfer.episode_id,
+            program=destination,
+            at=arrived_at,
+            from_program=str(origin.pk),
+            from_site=str(origin.site_id),
+            from_level=origin.level_id,
+        ),
+    )
+    webhooks.availability_changed(program=destination, now=now)
+    if (origin.site_id, origin.level_id) != (destination.site_id, destination.level_id):
+        webhooks.availability_changed(program=origin, now=now)

@@ -18,7 +18,11 @@ at-least-once: they are their own work items, so a crash can repeat only
 that one delivery.
 
 Handlers are registered per kind with @work_handler; they receive the item
-and `now`, and must be safe to call again after a rollback.
+and `now`, and must be safe to call again after a rollback. A kind may have
+its own retry schedule (work_retry_policy: webhook deliveries retry for a
+day) and a failure hook, which records what a failed attempt leaves behind in
+the transaction that schedules the retry (the handler's own writes are rolled
+back with its failure).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
 from uuid import UUID
@@ -52,19 +57,74 @@ HANDLER_MODULES = (
     "services.followup_work",
     "services.referrals.actions",
     "services.referrals.partner",
+    "services.webhook_delivery",
 )
 QUEUES = {"handoff": "handoffs", "notification": "notifications", "followup": "followups"}
 
 Handler = Callable[[WorkItem, datetime], None]
+# Called with the item (already marked for retry or failed), the exception and
+# `now`, inside the transaction that records the failure.
+FailureHook = Callable[[WorkItem, BaseException | None, datetime], None]
 _handlers: dict[str, Handler] = {}
+_failure_hooks: dict[str, FailureHook] = {}
 
 
-def work_handler(kind: str) -> Callable[[Handler], Handler]:
+@dataclass(frozen=True)
+class RetryPolicy:
+    """A kind's own retry schedule: `delays[n]` is the wait after the (n+1)th
+    failed attempt; after the last delay's attempt fails, the item is failed."""
+
+    delays: tuple[timedelta, ...]
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.delays) + 1
+
+    def delay_after(self, attempts: int) -> timedelta:
+        return self.delays[min(attempts, len(self.delays)) - 1]
+
+    @property
+    def span(self) -> timedelta:
+        """From the first attempt to the last."""
+        return sum(self.delays, timedelta())
+
+
+_policies: dict[str, RetryPolicy] = {}
+
+
+def work_retry_policy(kind: str, policy: RetryPolicy) -> RetryPolicy:
+    """Give `kind` its own schedule. Register it in the module that schedules
+    the kind, so that every item of the kind gets the policy's max_attempts."""
+    _policies[kind] = policy
+    return policy
+
+
+def work_handler(
+    kind: str, *, on_failure: FailureHook | None = None
+) -> Callable[[Handler], Handler]:
     def register(func: Handler) -> Handler:
         _handlers[kind] = func
+        if on_failure is not None:
+            _failure_hooks[kind] = on_failure
         return func
 
     return register
+
+
+def _retry_delay(kind: str, attempts: int) -> timedelta:
+    policy = _policies.get(kind)
+    if policy is not None:
+        return policy.delay_after(attempts)
+    return min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
+
+
+def _after_failure(item: WorkItem, exc: BaseException | None, now: datetime) -> None:
+    hook = _failure_hooks.get(item.kind)
+    if hook is None and item.kind not in _handlers:
+        _handler_for(item.kind)  # registers the kind's module, and its hook with it
+        hook = _failure_hooks.get(item.kind)
+    if hook is not None:
+        hook(item, exc, now)
 
 
 def _handler_for(kind: str) -> Handler:
@@ -83,9 +143,10 @@ def work_schedule(
     """Add a pending item (or return the one with this key), waking a worker on
     commit when it is due already. Call it inside the transaction of the change
     that creates the work, so the two commit or roll back together."""
-    item, created = WorkItem.objects.get_or_create(
-        key=key, defaults={"kind": kind, "due_at": due_at, "payload": payload or {}}
-    )
+    defaults = {"kind": kind, "due_at": due_at, "payload": payload or {}}
+    if kind in _policies:
+        defaults["max_attempts"] = _policies[kind].max_attempts
+    item, created = WorkItem.objects.get_or_create(key=key, defaults=defaults)
     if created and due_at <= now:
         transaction.on_commit(lambda: work_wake([(item.pk, item.kind)], now=now))
     return item
@@ -206,6 +267,7 @@ def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
             item.finished_at = now
             item.last_error = item.last_error or "Gave up: every attempt ended its worker."
             item.save(update_fields=["status", "finished_at", "last_error", "updated_at"])
+            _after_failure(item, None, now)
             return "failed"
         item.attempts += 1
         item.save(update_fields=["attempts", "updated_at"])
@@ -254,10 +316,11 @@ def _record_failure(item_id, exc: Exception, now: datetime) -> str:
             item.finished_at = now
             outcome = "failed"
         else:
-            item.due_at = now + min(BACKOFF_BASE * 2 ** (item.attempts - 1), BACKOFF_MAX)
+            item.due_at = now + _retry_delay(item.kind, item.attempts)
             item.woken_at = None
             outcome = "retry"
         item.save()
+        _after_failure(item, exc, now)
         return outcome
 
 

@@ -10,7 +10,7 @@ import os
 import pytest
 from django.db import connection
 
-pytest_plugins = ["tests.fixtures", "tests.partner_fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.partner_fixtures", "tests.webhook_receiver"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

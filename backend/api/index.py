@@ -35,6 +35,7 @@ LINKS = {
     "partners": "/api/v1/partners/",
     "partner-availability": "/api/v1/partner/availability/",
     "partner-referrals": "/api/v1/partner/referrals/",
+    "partner-webhooks": "/api/v1/partner/webhooks/",
     "oauth-token": "/oauth/token/",
     "fhir-metadata": "/fhir/metadata",
     "schema": "/api/schema/",

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "backend.workspaces",
     "backend.partners",
     "backend.fhir",
+    "backend.webhooks",
     "django_htmx",
     "oauth2_provider",
 ]
@@ -182,6 +183,11 @@ OAUTH2_PROVIDER = {
 }
 # Requests a partner may make, per partner (Partner.rate_limit overrides it).
 PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="300/min")
+# Webhooks (docs/webhooks.md): receivers must be https; http://127.0.0.1 and
+# http://localhost are allowed with DEBUG on, or with this setting (tests, a demo).
+WEBHOOKS_ALLOW_HTTP_LOCALHOST = env.bool("WEBHOOKS_ALLOW_HTTP_LOCALHOST", default=False)
+# Seconds to connect to a receiver and to wait for its answer.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -251,6 +257,10 @@ SPECTACULAR_SETTINGS = {
             "name": "partners",
             "description": "Partner organisations and their credentials, for organisation admins.",
         },
+        {
+            "name": "webhooks",
+            "description": "Partner systems' signed webhooks: subscriptions, delivery logs.",
+        },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
@@ -275,6 +285,9 @@ SPECTACULAR_SETTINGS = {
         "TransferStatusEnum": "backend.care.models.TransferStatus",
         "DischargeTypeEnum": "backend.care.models.DischargeType",
         "LevelCodeEnum": "backend.network.models.LevelCode",
+        "WebhookEventTypeEnum": "backend.webhooks.models.WebhookEventType",
+        "WebhookDeliveryStatusEnum": "backend.webhooks.models.DeliveryStatus",
+        "WebhookPurposeEnum": "backend.webhooks.models.PURPOSE_CHOICES",
     },
 }
 

@@ -23,3 +23,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 # Static files are not collected for tests; WhiteNoise would only warn about it.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
+
+# The webhook tests run their receiver on http://127.0.0.1 (tests/partners/test_webhooks.py).
+WEBHOOKS_ALLOW_HTTP_LOCALHOST = True

@@ -21,6 +21,7 @@ from backend.care.models import (
     Episode,
     Transfer,
 )
+from services import webhooks
 from services.audit import audit_record
 
 
@@ -44,6 +45,21 @@ def referral_close(
             "transfer": str(referral.transfer_id) if referral.transfer_id else "",
         },
         now=now,
+    )
+    referral_status_emit(referral, status, now=now)
+
+
+def referral_status_emit(referral: Referral, status: str, *, now: datetime) -> None:
+    """Webhooks: tell the partner who sent the referral (if a partner did)."""
+    webhooks.webhook_emit(
+        webhooks.WebhookEventType.REFERRAL_STATUS_CHANGED,
+        now=now,
+        referral=referral,
+        data={
+            "referral": str(referral.pk),
+            "status": str(status),
+            "reason": referral.cancelled_reason or None,
+        },
     )
 
 

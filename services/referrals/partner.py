@@ -45,7 +45,8 @@ from services.errors import (
 )
 from services.locks import client_lock
 from services.notifications import notify
-from services.referrals.endings import referral_close
+from services.referrals.endings import referral_close, referral_status_emit
+from services.webhooks import REFERRAL_ACCEPTED
 from services.work import work_handler, work_schedule
 
 PARTNER_REFERRAL_KIND = "followup.partner_referral"
@@ -244,6 +245,9 @@ def partner_referral_match(
         detail={"event": "matched", "fields": ["client"]},
         now=now,
     )
+    # The partner hears that its referral was accepted (the row stays open
+    # until the admission): a status of the webhook, not of the referral.
+    referral_status_emit(referral, REFERRAL_ACCEPTED, now=now)
     return referral
 
 

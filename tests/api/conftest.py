@@ -1,6 +1,7 @@
 """Fixtures of the API suite, on top of tests/fixtures.py's `network`, `users`, `api`."""
 
 import datetime as dt
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -91,6 +92,9 @@ def austin_record(network, users):
         "episodes": episode.pk,
         "placements": placement.pk,
         "transfers": transfer.pk,
+        # The partner API's detail routes (webhook subscriptions and deliveries): no
+        # staff caller reaches them, whatever the id.
+        "partner": uuid.UUID("00000000-0000-4000-8000-000000000001"),
     }
     return SimpleNamespace(
         client=client,

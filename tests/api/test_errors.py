@@ -13,7 +13,8 @@ from backend.aftercare.models import FollowUp
 from backend.audit.models import AuditEvent
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from backend.notifications.models import Notification
-from services import episodes
+from backend.webhooks.models import WebhookDelivery, WebhookEvent
+from services import episodes, webhooks
 from services.aftercare import follow_ups, plans
 from services.clock import site_today
 from services.errors import (
@@ -21,6 +22,7 @@ from services.errors import (
     MSG_PLANNED_IN_PAST,
     MSG_TIME_IN_FUTURE,
 )
+from services.partners import partner_create
 from tests.api.helpers import api_routes, assert_problem, error_for, transfer_to
 from tests.factories import ClientFactory, placed_client
 
@@ -832,8 +834,48 @@ def _aftercare_fuzz_targets(network, users) -> dict:
 AFTERCARE_ROUTE_PREFIXES = ("follow-up-", "referral-", "client-aftercare-plan")
 
 
+def _webhook_fuzz_targets(network, users) -> dict:
+    """The partner webhook routes, on a subscription and a delivered availability
+    event (staff callers are refused there; tests/partners/test_webhooks.py
+    sends the same garbage as the partner itself)."""
+    partner, _ = partner_create(
+        name="Fuzz Hospital",
+        scopes=["availability:read", "webhooks:manage"],
+        sites=[network.austin],
+    )
+    subscription = webhooks.subscription_create(
+        partner=partner, url="https://hospital.example/hooks", events=["availability.changed"]
+    )
+    event = WebhookEvent.objects.create(type="availability.changed", occurred_at=timezone.now())
+    delivery = WebhookDelivery.objects.create(
+        event=event,
+        subscription=subscription,
+        webhook_id="msg_fuzz",
+        status="delivered",
+        delivered_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    one = f"/api/v1/partner/webhooks/{subscription.pk}/"
+    return {
+        ("post", "partner-webhooks"): (
+            "/api/v1/partner/webhooks/",
+            {"url": "https://hospital.example/h", "events": ["availability.changed"]},
+        ),
+        ("patch", "partner-webhook"): (one, {"is_active": False, "description": "x"}),
+        ("post", "partner-webhook-rotate-secret"): (f"{one}rotate-secret/", {}),
+        ("post", "partner-webhook-delivery-redeliver"): (
+            f"/api/v1/partner/webhook-deliveries/{delivery.pk}/redeliver/",
+            {},
+        ),
+    }
+
+
 def _fuzz_target(route, network, users, scene) -> tuple[str, dict]:
     """A URL and a valid body for each write route; a new write route must be added here."""
+    if route.name.startswith("partner-webhook"):
+        targets = _webhook_fuzz_targets(network, users)
+        assert (route.method, route.name) in targets, f"add a fuzz target for {route}"
+        return targets[route.method, route.name]
     if route.name.startswith(AFTERCARE_ROUTE_PREFIXES):
         targets = _aftercare_fuzz_targets(network, users)
         assert (route.method, route.name) in targets, f"add a fuzz target for {route}"

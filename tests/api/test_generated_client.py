@@ -609,3 +609,61 @@ def test_every_list_of_a_seeded_demo_parses_for_every_demo_role(
     # and every answer was the one the schema describes
     assert contract.violations == []
     assert rows > 200  # the demo was read, not an empty database
+
+
+@live
+def test_a_partner_manages_its_webhooks_through_the_generated_client(
+    live_server, generated, contract, api_as, make_partner, network, users, receiver
+):
+    # given a partner of Austin that reads availability, signed in as a generated
+    # client would be (its OAuth2 access token as Bearer)
+    from backend.work.models import WorkItem
+    from services import episodes
+    from services.work import work_run
+    from tests.factories import ClientFactory
+
+    partner = make_partner("Planner", scopes=["availability:read", "webhooks:manage"])
+    token = partner.api._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    caller = api_as()
+    caller.client = importlib.import_module(f"{PACKAGE}.client").AuthenticatedClient(
+        base_url=live_server.url,
+        token=token,
+        prefix="Bearer",
+        raise_on_unexpected_status=True,
+        httpx_args={"event_hooks": {"response": [contract]}},
+    )
+
+    # when it subscribes, an admission is delivered after one failed attempt, and
+    # it reads, rotates, redelivers and deletes through the generated functions
+    event = model("WebhookEventTypeEnum")("availability.changed")
+    created = caller.ok(
+        "partner_webhooks_create",
+        body=model("WebhookSubscriptionCreateRequest")(url=receiver.url, events=[event]),
+    )
+    receiver.secret, receiver.fail_first = created.secret, 1
+    now = dt.datetime.now(dt.UTC)
+    client = ClientFactory(registered_site=network.austin)
+    episodes.episode_admit(actor=users.austin, client=client, program=network.austin_iop, now=now)
+    (item,) = WorkItem.objects.filter(kind="webhook.deliver")  # its wake-up went to Redis
+    for minutes in (0, 1):
+        work_run(item.pk, now=now + dt.timedelta(minutes=minutes))
+    listed = caller.ok("partner_webhooks_list")
+    one = caller.ok("partner_webhooks_retrieve", id=created.id)
+    (delivery,) = caller.ok("partner_webhooks_deliveries_list", id=created.id).results
+    rotated = caller.ok("partner_webhooks_rotate_secret", id=created.id)
+    again = caller.ok("partner_webhook_deliveries_redeliver", id=delivery.id)
+    paused = caller.ok(
+        "partner_webhooks_partial_update",
+        id=created.id,
+        body=model("PatchedWebhookSubscriptionUpdateRequest")(is_active=False),
+    )
+    deleted = caller.ok("partner_webhooks_destroy", id=created.id)
+
+    # then every answer parsed into its model, and was what the schema describes
+    assert [s.id for s in listed.results] == [created.id] and one.url == receiver.url
+    assert [a.status_code for a in delivery.attempt_log] == [500, 204]
+    assert delivery.status.value == "delivered" and delivery.next_attempt_at is None
+    assert rotated.secret != created.secret
+    assert again.status.value == "pending"
+    assert (paused.is_active, deleted.is_active) == (False, False)
+    assert contract.violations == []

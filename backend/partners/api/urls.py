@@ -1,6 +1,6 @@
 """The partner API, under /api/v1/partner/ (docs/partners.md)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from backend.partners.api.availability import AvailabilityView
 from backend.partners.api.referrals import PartnerReferralDetailView, PartnerReferralListView
@@ -13,4 +13,5 @@ urlpatterns = [
         PartnerReferralDetailView.as_view(),
         name="partner-referral-detail",
     ),
+    path("", include("backend.webhooks.api.urls")),
 ]

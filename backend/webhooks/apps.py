@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "backend.webhooks"
+    verbose_name = "Webhooks to partner systems"
