@@ -246,6 +246,10 @@ SPECTACULAR_SETTINGS = {
             "name": "partner",
             "description": "Partner systems (OAuth2): availability, referrals, reads, webhooks.",
         },
+        {
+            "name": "consents",
+            "description": "42 CFR Part 2 consents, revocations, the accounting of disclosures.",
+        },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
@@ -270,6 +274,12 @@ SPECTACULAR_SETTINGS = {
         "TransferStatusEnum": "backend.care.models.TransferStatus",
         "DischargeTypeEnum": "backend.care.models.DischargeType",
         "LevelCodeEnum": "backend.network.models.LevelCode",
+        "PurposeEnum": "backend.partners.models.Purpose",
+        "InformationKindEnum": "backend.partners.models.InformationKind",
+        "RecipientClassEnum": "backend.partners.models.RecipientClass",
+        "ExpiryEnum": "backend.partners.models.ConsentExpiry",
+        "DisclosureChannelEnum": "backend.partners.models.DisclosureChannel",
+        "ChannelEnum": "backend.aftercare.models.ContactChannel",
     },
 }
 

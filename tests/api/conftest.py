@@ -91,6 +91,9 @@ def austin_record(network, users):
         "episodes": episode.pk,
         "placements": placement.pk,
         "transfers": transfer.pk,
+        # Routes that only the anonymous row of the matrix calls with these ids.
+        "consents": client.pk,
+        "partner": client.pk,
     }
     return SimpleNamespace(
         client=client,
