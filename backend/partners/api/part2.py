@@ -33,13 +33,19 @@ def part2_headers() -> dict[str, str]:
     return {PART2_NOTICE_HEADER: PART2_NOTICE}
 
 
+def add_part2_headers(response):
+    for name, value in part2_headers().items():
+        response[name] = value
+    return response
+
+
 class Part2Pagination(PageNumberPagination):
     """A page of Part 2 records, with the notice beside the results."""
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
         response.data = {"notice": PART2_NOTICE, **response.data}
-        response.headers.update(part2_headers())
+        add_part2_headers(response)
         return response
 
     def get_paginated_response_schema(self, schema):

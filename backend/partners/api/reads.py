@@ -28,6 +28,7 @@ from backend.partners.api.consents import DIGEST_HEADERS, DOCUMENT_RESPONSES, do
 from backend.partners.api.part2 import (
     PART2_HEADER,
     Part2Pagination,
+    add_part2_headers,
     part2_envelope,
     part2_headers,
     part2_response,
@@ -196,5 +197,5 @@ class PartnerConsentDocumentView(PartnerAPIView):
     def get(self, request, pk):
         consent = consents.partner_consent_copy(partner=request.partner, consent_id=pk)
         response = document_response(consent)
-        response.headers.update(part2_headers())
+        add_part2_headers(response)
         return response
