@@ -5,6 +5,7 @@ and the append-only accounting on PostgreSQL."""
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -265,3 +266,76 @@ def test_the_database_refuses_to_change_or_delete_a_disclosure(
 
     # then it is as it was
     assert Disclosure.objects.get().purpose == "payment"
+
+
+# --- the back office ------------------------------------------------------------------
+
+
+@pytest.fixture
+def back_office(client, users):
+    """The organisation admin, signed in to the admin (staff status for the site)."""
+    users.admin.is_staff = True
+    users.admin.save(update_fields=["is_staff"])
+    client.force_login(users.admin)
+    return client
+
+
+def _admin_form(client, payer, **changes) -> dict:
+    values = {
+        "client": str(client.pk),
+        "information_kinds": ["demographics"],
+        "information_description": "Name and date of birth.",
+        "recipient_partner": str(payer.partner.pk),
+        "recipient_class": "",
+        "purpose": "payment",
+        "purpose_description": "",
+        "right_to_revoke_stated": "on",
+        "expiry": "date",
+        "expires_on": str(_today() + 30 * DAY),
+        "signed_on": str(_today() - DAY),
+        "signed_by": "Jordan Rivera",
+        "document": SimpleUploadedFile("consent.pdf", PDF),
+    }
+    values.update(changes)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def test_the_admin_records_a_consent_through_the_service(back_office, users, client_in_care, payer):
+    # given an organisation admin in the back office
+    # when they add a consent with its signed file
+    response = back_office.post("/admin/partners/consent/add/", _admin_form(client_in_care, payer))
+
+    # then consent_record wrote it, checksum and audit row included
+    assert response.status_code == 302, response.content[:2000]
+    consent = Consent.objects.get()
+    assert (consent.recorded_by, consent.document_sha256) == (
+        users.admin,
+        consents.document_checksum(PDF),
+    )
+    assert AuditEvent.objects.filter(object_type="consent", action="create").count() == 1
+
+
+def test_the_admin_shows_the_services_refusal_beside_its_field(back_office, client_in_care, payer):
+    response = back_office.post(
+        "/admin/partners/consent/add/",
+        _admin_form(client_in_care, payer, expiry="none", expires_on=None),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["expiry"] == [consents.MSG_NO_EXPIRY_ONLY_TPO]
+    assert Consent.objects.count() == 0
+
+
+def test_the_admin_revokes_through_the_service(
+    back_office, users, client_in_care, payer, make_consent
+):
+    consent = make_consent(client_in_care, partner=payer.partner)
+
+    back_office.post(
+        "/admin/partners/consent/",
+        {"action": "revoke_received_today", "_selected_action": [str(consent.pk)]},
+    )
+
+    consent.refresh_from_db()
+    assert consent.revoked_by == users.admin
+    assert consent.revoked_on is not None
