@@ -262,6 +262,11 @@ def _choice(value: str, choices: type, field: str) -> str:
     return value
 
 
+def consent_client(*, actor: AbstractBaseUser, client: Client | object) -> Client:
+    """The client whose consents the actor keeps, or NotFound (before any other check)."""
+    return _visible_client(actor, client)
+
+
 def _visible_client(actor: AbstractBaseUser, client: Client | object) -> Client:
     client_id = getattr(client, "pk", client)
     found = access.consent_clients_visible_to(actor).filter(pk=client_id).first()

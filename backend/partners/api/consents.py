@@ -121,10 +121,11 @@ class ClientConsentsView(GenericAPIView):
         examples=[examples.CONSENT_CREATE, examples.CONSENT],
     )
     def post(self, request, pk):
+        client = consents.consent_client(actor=request.user, client=pk)  # 404 before a 400
         serializer = ConsentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         recorded = consents.consent_record(
-            actor=request.user, client=pk, **serializer.validated_data
+            actor=request.user, client=client, **serializer.validated_data
         )
         consent = consents.consent_get(actor=request.user, consent_id=recorded.pk)
         return Response(_render(request, consent), status=status.HTTP_201_CREATED)
