@@ -454,3 +454,55 @@ def test_a_list_that_fails_leaves_no_disclosure_behind(
         )
 
     assert Disclosure.objects.count() == 0
+
+
+# --- the contract ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def schema_document(django_db_setup, django_db_blocker):
+    import json
+
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    with django_db_blocker.unblock():
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(schema))
+
+
+def test_every_partner_answer_is_what_the_schema_describes(
+    schema_document, payer, client_in_care, make_consent, users, api
+):
+    from tests.api.helpers import as_json_schema, schema_errors
+
+    # given a consent to the payer, read under, and discharged episodes too
+    consent = make_consent(client_in_care, partner=payer.partner)
+    episodes.episode_discharge(
+        actor=users.austin, episode=client_in_care.episodes.get(), discharge_type="completed"
+    )
+    components = as_json_schema(schema_document["components"])
+    staff = api.as_user(users.austin)
+    calls = {
+        "/api/v1/partner/clients/": payer.api.get("/api/v1/partner/clients/"),
+        "/api/v1/partner/clients/{id}/": payer.api.get(
+            f"/api/v1/partner/clients/{client_in_care.pk}/"
+        ),
+        "/api/v1/partner/clients/{id}/episodes/": payer.api.get(
+            f"/api/v1/partner/clients/{client_in_care.pk}/episodes/"
+        ),
+        "/api/v1/partner/consents/{id}/": payer.api.get(f"/api/v1/partner/consents/{consent.pk}/"),
+        "/api/v1/consents/{id}/": staff.get(f"/api/v1/consents/{consent.pk}/"),
+        "/api/v1/clients/{id}/disclosures/": staff.get(
+            f"/api/v1/clients/{client_in_care.pk}/disclosures/"
+        ),
+    }
+
+    for path, response in calls.items():
+        # when each answer is checked against its operation's 200
+        assert response.status_code == 200, (path, response.content[:300])
+        content = schema_document["paths"][path]["get"]["responses"]["200"]["content"]
+        errors = schema_errors(content["application/json"]["schema"], components, response.json())
+
+        # then it fits: every field typed and nullable as sent, none undeclared
+        assert errors == [], (path, errors)
