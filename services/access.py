@@ -35,7 +35,7 @@ from backend.aftercare.models import AftercarePlan, FollowUp, Referral, Referral
 from backend.care.models import Client, Episode, Placement, Transfer
 from backend.handoffs.models import Handoff
 from backend.network.models import LevelCode, Program, Site
-from backend.partners.models import PartnerReferral
+from backend.partners.models import Consent, Disclosure, PartnerReferral
 from services.errors import MSG_NOT_YOUR_PROGRAM, MSG_OVERRIDE_NOT_ALLOWED, NotPermitted
 
 User = AbstractBaseUser | AnonymousUser
@@ -512,3 +512,42 @@ def aftercare_metrics_sites(user: User) -> QuerySet[Site]:
     if scope.is_org_admin or scope.is_alumni_coordinator:
         return Site.objects.all()
     return Site.objects.filter(pk__in=list(scope.care_site_ids))
+
+
+# --- consents and the accounting of disclosures (docs/consent.md) -------------
+
+
+def consent_clients_visible_to(user: User) -> QuerySet[Client]:
+    """Clients whose consents and accounting of disclosures the user may read and
+    record: those of the care teams of their sites (as clients_visible_to sees
+    them, without the alumni team's reach) and, for organisation admins, all.
+    A consent is the client's Part 2 paperwork, kept by the sites that treat them."""
+    scope = access_scope(user)
+    if scope.is_org_admin:
+        return Client.objects.all()
+    if not scope.care_site_ids:
+        return Client.objects.none()
+    sites = list(scope.care_site_ids)
+    return Client.objects.filter(
+        Q(registered_site_id__in=sites)
+        | Exists(Placement.objects.filter(program__site_id__in=sites, client_id=OuterRef("pk")))
+        | Exists(
+            Transfer.objects.filter(
+                Q(from_program__site_id__in=sites) | Q(to_program__site_id__in=sites),
+                client_id=OuterRef("pk"),
+            )
+        )
+        | Exists(Referral.objects.filter(to_program__site_id__in=sites, client_id=OuterRef("pk")))
+    )
+
+
+def consents_visible_to(user: User) -> QuerySet[Consent]:
+    if access_scope(user).is_org_admin:
+        return Consent.objects.all()
+    return Consent.objects.filter(client__in=consent_clients_visible_to(user))
+
+
+def disclosures_visible_to(user: User) -> QuerySet[Disclosure]:
+    if access_scope(user).is_org_admin:
+        return Disclosure.objects.all()
+    return Disclosure.objects.filter(client__in=consent_clients_visible_to(user))

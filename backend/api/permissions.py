@@ -32,7 +32,8 @@ class StaffOnly(IsAuthenticated):
 
 
 class PartnerScope(BasePermission):
-    """A partner's token carrying the view's `required_scope` (a Scope value),
+    """A partner's token carrying the view's `required_scope` (a Scope value, or a
+    tuple of them of which any one will do),
     of a partner that is active and still holds that scope."""
 
     def has_permission(self, request, view) -> bool:
@@ -46,7 +47,9 @@ class PartnerScope(BasePermission):
         scope = view.required_scope
         if isinstance(scope, dict):
             scope = scope.get(request.method, scope.get("*"))
-        if scope not in partner.scopes or not request.auth.allow_scopes([scope]):
-            raise PermissionDenied(MSG_MISSING_SCOPE.format(scope=scope))
+        # A tuple: any one of these scopes will do.
+        wanted = scope if isinstance(scope, tuple) else (scope,)
+        if not any(s in partner.scopes and request.auth.allow_scopes([s]) for s in wanted):
+            raise PermissionDenied(MSG_MISSING_SCOPE.format(scope=" or ".join(wanted)))
         request.partner = partner
         return True

@@ -14,6 +14,11 @@ from backend.census.api.views import (
 from backend.handoffs.api.views import HandoffViewSet
 from backend.network.api.views import LevelOfCareViewSet, ProgramViewSet, SiteViewSet
 from backend.notifications.api.views import NotificationViewSet
+from backend.partners.api.consents import (
+    ClientConsentsView,
+    ClientDisclosuresView,
+    ConsentViewSet,
+)
 from backend.partners.api.manage import PartnerViewSet
 from backend.work.api.views import WorkStatusView
 
@@ -31,6 +36,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("partners", PartnerViewSet, basename="partner")
+router.register("consents", ConsentViewSet, basename="consent")
 
 urlpatterns = [
     path("", ApiIndexView.as_view(), name="api-index"),
@@ -48,6 +54,12 @@ urlpatterns = [
         "clients/<uuid:pk>/aftercare-plan/",
         AftercarePlanView.as_view(),
         name="client-aftercare-plan",
+    ),
+    path("clients/<uuid:pk>/consents/", ClientConsentsView.as_view(), name="client-consents"),
+    path(
+        "clients/<uuid:pk>/disclosures/",
+        ClientDisclosuresView.as_view(),
+        name="client-disclosures",
     ),
     path("", include(router.urls)),
 ]

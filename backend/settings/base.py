@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
             "name": "webhooks",
             "description": "Partner systems' signed webhooks: subscriptions, delivery logs.",
         },
+        {
+            "name": "consents",
+            "description": "42 CFR Part 2 consents, revocations, the accounting of disclosures.",
+        },
         {"name": "ops", "description": "Durable work, for organisation admins."},
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
@@ -288,6 +292,12 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventTypeEnum": "backend.webhooks.models.WebhookEventType",
         "WebhookDeliveryStatusEnum": "backend.webhooks.models.DeliveryStatus",
         "WebhookPurposeEnum": "backend.webhooks.models.PURPOSE_CHOICES",
+        "PurposeEnum": "backend.partners.models.Purpose",
+        "InformationKindEnum": "backend.partners.models.InformationKind",
+        "RecipientClassEnum": "backend.partners.models.RecipientClass",
+        "ExpiryEnum": "backend.partners.models.ConsentExpiry",
+        "DisclosureChannelEnum": "backend.partners.models.DisclosureChannel",
+        "ChannelEnum": "backend.aftercare.models.ContactChannel",
     },
 }
 

@@ -1,7 +1,6 @@
 """Fixtures of the API suite, on top of tests/fixtures.py's `network`, `users`, `api`."""
 
 import datetime as dt
-import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -92,9 +91,9 @@ def austin_record(network, users):
         "episodes": episode.pk,
         "placements": placement.pk,
         "transfers": transfer.pk,
-        # The partner API's detail routes (webhook subscriptions and deliveries): no
-        # staff caller reaches them, whatever the id.
-        "partner": uuid.UUID("00000000-0000-4000-8000-000000000001"),
+        # Routes that only the anonymous row of the matrix calls with these ids.
+        "consents": client.pk,
+        "partner": client.pk,
     }
     return SimpleNamespace(
         client=client,

@@ -832,6 +832,51 @@ def _aftercare_fuzz_targets(network, users) -> dict:
 
 
 AFTERCARE_ROUTE_PREFIXES = ("follow-up-", "referral-", "client-aftercare-plan")
+CONSENT_ROUTE_PREFIXES = ("consent-", "client-consents")
+
+
+def _consent_fuzz_targets(users, scene) -> dict:
+    """A payer, and a consent of the Austin client in care to it."""
+    from backend.partners.models import PartnerKind
+    from services import consent as consents
+    from services.partners import partner_create
+
+    payer, _ = partner_create(
+        name="Fuzz Health Plan", kind=PartnerKind.HEALTH_PLAN, scopes=["clients:read"], sites=[]
+    )
+    today = timezone.now().date()
+    elements = {
+        "information_kinds": ["demographics"],
+        "information_description": "Name and date of birth.",
+        "purpose": "payment",
+        "right_to_revoke_stated": True,
+        "expiry": "date",
+        "expires_on": str(today + dt.timedelta(days=30)),
+        "signed_on": str(today - dt.timedelta(days=2)),
+        "signed_by": "The client",
+        "document_name": "consent.pdf",
+    }
+    consent = consents.consent_record(
+        actor=users.austin,
+        client=scene.in_care,
+        recipient_partner=payer,
+        document=b"%PDF-1.4",
+        **{
+            **elements,
+            "expires_on": today + dt.timedelta(days=30),
+            "signed_on": today - dt.timedelta(days=2),
+        },
+    )
+    return {
+        ("post", "client-consents"): (
+            f"/api/v1/clients/{scene.in_care.pk}/consents/",
+            {**elements, "recipient_partner": str(payer.pk), "document": "JVBERi0xLjQ="},
+        ),
+        ("post", "consent-revoke"): (
+            f"/api/v1/consents/{consent.pk}/revoke/",
+            {"received_on": str(today - dt.timedelta(days=1)), "note": "Letter."},
+        ),
+    }
 
 
 def _webhook_fuzz_targets(network, users) -> dict:
@@ -878,6 +923,10 @@ def _fuzz_target(route, network, users, scene) -> tuple[str, dict]:
         return targets[route.method, route.name]
     if route.name.startswith(AFTERCARE_ROUTE_PREFIXES):
         targets = _aftercare_fuzz_targets(network, users)
+        assert (route.method, route.name) in targets, f"add a fuzz target for {route}"
+        return targets[route.method, route.name]
+    if route.name.startswith(CONSENT_ROUTE_PREFIXES):
+        targets = _consent_fuzz_targets(users, scene)
         assert (route.method, route.name) in targets, f"add a fuzz target for {route}"
         return targets[route.method, route.name]
     transfer_url = "/api/v1/transfers/{}/" + route.name.removeprefix("transfer-") + "/"

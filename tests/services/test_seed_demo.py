@@ -319,3 +319,28 @@ def test_the_demo_alumni_team_has_worked_its_past_follow_ups(db):
     again = seed_demo(clients=60, days=120)
     assert ContactAttempt.objects.count() == attempts
     assert "0 past follow-ups worked" in again
+
+
+def test_the_demo_has_a_payer_and_a_referring_hospital_with_consents_and_prints_no_secret(db):
+    from oauth2_provider.models import Application
+
+    from backend.partners.models import Consent, Partner
+
+    # when the demo is seeded, then seeded again
+    first = seed_demo(clients=30)
+    second = seed_demo(clients=30)
+
+    # then a health plan and a treating hospital exist, with consents recorded once
+    kinds = dict(Partner.objects.values_list("name", "kind"))
+    assert kinds == {
+        "Lone Star Health Plan (demo)": "health_plan",
+        "Hill Country Hospital (demo)": "treating_provider",
+    }
+    consents = Consent.objects.all()
+    assert consents.filter(recipient_partner__kind="health_plan").count() == 3
+    assert consents.filter(recipient_class="treating_provider", purpose="tpo").count() == 2
+    assert consents.count() == 5
+    # and no credential's secret or id is in what the command printed
+    for application in Application.objects.all():
+        assert application.client_id not in first + second
+    assert "client_secret" not in first + second

@@ -50,14 +50,17 @@ from backend.care.models import (
     TransferStatus,
 )
 from backend.network.models import LevelCode, LevelOfCare, Program, Site
+from backend.partners.models import Consent, ConsentExpiry, Partner, PartnerKind, Purpose
 from services import access, census, followup_work
+from services import consent as consents
 from services.access import Role
 from services.aftercare import follow_ups, plans
 from services.clients import client_create
-from services.clock import resolve_now
+from services.clock import resolve_now, site_today
 from services.episodes import episode_admit, episode_discharge
 from services.errors import CapacityExceeded
 from services.handoffs import handoff_acknowledge, handoff_item_complete
+from services.partners import partner_create
 from services.transfers import (
     transfer_approve,
     transfer_cancel,
@@ -1089,4 +1092,75 @@ def demo_aftercare_work(*, users: DemoUsers, now: datetime | None = None) -> Dem
         done.reached += reached
     followup_work.follow_up_scan(now=now)
     census.census_snapshot_fill(now=now)
+    return done
+
+
+# --- partner systems and their consents (docs/consent.md) -------------------------
+
+# A payer and a referring hospital; their credentials are issued in the admin
+# (or with create_partner) and never printed by the demo.
+DEMO_PARTNERS = {
+    "Lone Star Health Plan (demo)": (
+        PartnerKind.HEALTH_PLAN,
+        ["clients:read", "episodes:read", "fhir:read"],
+    ),
+    "Hill Country Hospital (demo)": (
+        PartnerKind.TREATING_PROVIDER,
+        ["availability:read", "referrals:write", "referrals:read", "clients:read", "episodes:read"],
+    ),
+}
+DEMO_CONSENT_DOCUMENT = b"%PDF-1.4\n% Demo consent form (synthetic)\n"
+
+
+@dataclass
+class DemoPartners:
+    created: int = 0
+    consents: int = 0
+
+
+def demo_partners_ensure(*, users: DemoUsers, now: datetime | None = None) -> DemoPartners:
+    """The demo's payer and referring hospital, at every demo site, and a few
+    consents of clients in care, recorded through consent_record: to the payer
+    by name for payment, and single TPO consents to treating providers as a
+    class. Idempotent: a partner that has consents gets no more."""
+    now = resolve_now(now)
+    done = DemoPartners()
+    sites = list(Site.objects.filter(code__in=SITE_SPECS))
+    admin = users.users["admin"]
+    in_care = list(
+        Client.objects.filter(
+            mrn__startswith=DEMO_MRN_PREFIX, episodes__discharged_at__isnull=True
+        ).order_by("mrn")[:5]
+    )
+    for name, (kind, scopes) in DEMO_PARTNERS.items():
+        partner = Partner.objects.filter(name=name).first()
+        if partner is None:
+            partner, _credential = partner_create(name=name, kind=kind, scopes=scopes, sites=sites)
+            done.created += 1
+        if (
+            partner.consents.exists()
+            or Consent.objects.filter(recipient_class=kind, client__in=in_care).exists()
+        ):
+            continue
+        payer = kind == PartnerKind.HEALTH_PLAN
+        for client in in_care[:3] if payer else in_care[3:]:
+            signed_on = site_today(client.registered_site, now) - timedelta(days=1)
+            consents.consent_record(
+                actor=admin,
+                client=client,
+                information_kinds=["demographics", "episodes"],
+                information_description="Name, date of birth, dates and levels of care.",
+                recipient_partner=partner if payer else None,
+                recipient_class="" if payer else kind,
+                purpose=Purpose.PAYMENT if payer else Purpose.TPO,
+                right_to_revoke_stated=True,
+                expiry=ConsentExpiry.DATE if payer else ConsentExpiry.NONE,
+                expires_on=signed_on + timedelta(days=365) if payer else None,
+                signed_on=signed_on,
+                signed_by=f"{client.first_name} {client.last_name}",
+                document=DEMO_CONSENT_DOCUMENT,
+                document_name=f"consent-{client.mrn}.pdf",
+                now=now,
+            )
+            done.consents += 1
     return done

@@ -25,12 +25,13 @@ RETRY_AFTER = OpenApiParameter(
 
 
 class PartnerAPIMixin:
-    """For partner views: `required_scope` is a Scope value, or a dict by method."""
+    """For partner views: `required_scope` is a Scope value, a tuple of them (any
+    one will do), or a dict by method."""
 
     # The default authenticators: a staff caller is recognised, and refused with a 403.
     permission_classes = [PartnerScope]
     throttle_classes = [PartnerRateThrottle]
-    required_scope: str | dict = ""
+    required_scope: str | tuple | dict = ""
 
 
 class PartnerAPIView(PartnerAPIMixin, APIView):

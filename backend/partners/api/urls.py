@@ -3,6 +3,13 @@
 from django.urls import include, path
 
 from backend.partners.api.availability import AvailabilityView
+from backend.partners.api.reads import (
+    PartnerClientEpisodesView,
+    PartnerClientsView,
+    PartnerClientView,
+    PartnerConsentDocumentView,
+    PartnerConsentView,
+)
 from backend.partners.api.referrals import PartnerReferralDetailView, PartnerReferralListView
 
 urlpatterns = [
@@ -14,4 +21,17 @@ urlpatterns = [
         name="partner-referral-detail",
     ),
     path("", include("backend.webhooks.api.urls")),
+    path("clients/", PartnerClientsView.as_view(), name="partner-clients"),
+    path("clients/<uuid:pk>/", PartnerClientView.as_view(), name="partner-client"),
+    path(
+        "clients/<uuid:pk>/episodes/",
+        PartnerClientEpisodesView.as_view(),
+        name="partner-client-episodes",
+    ),
+    path("consents/<uuid:pk>/", PartnerConsentView.as_view(), name="partner-consent"),
+    path(
+        "consents/<uuid:pk>/document/",
+        PartnerConsentDocumentView.as_view(),
+        name="partner-consent-document",
+    ),
 ]

@@ -18,10 +18,12 @@ from backend.accounts.management.demo import (
     DEFAULT_DEMO_PASSWORD,
     DEFAULT_SEED,
     DEMO_MRN_PREFIX,
+    DEMO_PARTNERS,
     DEMO_USERNAMES,
     demo_aftercare_work,
     demo_clients_generate,
     demo_network_ensure,
+    demo_partners_ensure,
     demo_totals,
     demo_users_ensure,
 )
@@ -108,6 +110,13 @@ class Command(BaseCommand):
             f"Aftercare: {work.plans_written} plans' consent written, {work.worked} past "
             f"follow-ups worked ({work.reached} reached), {work.memberships} alumni team "
             "memberships added; the follow-up scan and the census snapshot have run."
+        )
+        partners = demo_partners_ensure(users=users)
+        self.stdout.write(
+            f"Partners: {len(DEMO_PARTNERS)} ({partners.created} created), "
+            f"{partners.consents} consents recorded. Their credentials are not printed: "
+            "issue them in the admin (Partners, 'Issue another credential') or with "
+            "create_partner."
         )
         self._print_totals()
         self.stdout.write(
