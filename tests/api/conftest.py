@@ -94,6 +94,7 @@ def austin_record(network, users):
         # Routes that only the anonymous row of the matrix calls with these ids.
         "consents": client.pk,
         "partner": client.pk,
+        "partners": client.pk,
     }
     return SimpleNamespace(
         client=client,

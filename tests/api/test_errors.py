@@ -814,6 +814,19 @@ def _aftercare_fuzz_targets(network, users) -> dict:
             f"/api/v1/referrals/{referral.pk}/cancel/",
             {"reason": "Chose a program nearer home."},
         ),
+        # The partner referral steps, on a referral back into care: a 409 at best.
+        ("post", "referral-decline"): (
+            f"/api/v1/referrals/{referral.pk}/decline/",
+            {"reason": "Needs a medical unit."},
+        ),
+        ("post", "referral-match"): (
+            f"/api/v1/referrals/{referral.pk}/match/",
+            {"client": str(referred.pk)},
+        ),
+        ("post", "referral-register"): (
+            f"/api/v1/referrals/{referral.pk}/register/",
+            {"registered_site": str(network.austin.pk)},
+        ),
         ("patch", "client-aftercare-plan"): (
             f"/api/v1/clients/{alumnus.pk}/aftercare-plan/",
             {
@@ -915,10 +928,49 @@ def _webhook_fuzz_targets(network, users) -> dict:
     }
 
 
+def _partner_fuzz_targets(network, users) -> dict:
+    """The partner API's referral POST (staff callers are refused: 403) and the
+    organisation admins' partner routes (a coordinator finds none: 404)."""
+    partner, credential = partner_create(
+        name="Fuzz Referrer", scopes=["referrals:write"], sites=[network.austin]
+    )
+    one = f"/api/v1/partners/{partner.pk}/"
+    return {
+        ("post", "partner-referral-list"): (
+            "/api/v1/partner/referrals/",
+            {
+                "first_name": "Sam",
+                "last_name": "Lee",
+                "date_of_birth": "1990-01-01",
+                "requested_level": "detox",
+                "site": str(network.austin.pk),
+                "urgency": "urgent",
+                "referrer_name": "Dana Planner",
+            },
+        ),
+        ("post", "partner-list"): (
+            "/api/v1/partners/",
+            {"name": "Fuzz Two", "scopes": ["availability:read"], "sites": []},
+        ),
+        ("patch", "partner-detail"): (one, {"scopes": ["availability:read"], "rate_limit": ""}),
+        ("post", "partner-suspend"): (f"{one}suspend/", {}),
+        ("post", "partner-reactivate"): (f"{one}reactivate/", {}),
+        ("post", "partner-credentials"): (f"{one}credentials/", {}),
+        ("post", "partner-credential-revoke"): (
+            f"{one}credentials/{credential.client_id}/revoke/",
+            {},
+        ),
+    }
+
+
 def _fuzz_target(route, network, users, scene) -> tuple[str, dict]:
     """A URL and a valid body for each write route; a new write route must be added here."""
     if route.name.startswith("partner-webhook"):
         targets = _webhook_fuzz_targets(network, users)
+        assert (route.method, route.name) in targets, f"add a fuzz target for {route}"
+        return targets[route.method, route.name]
+    if route.name.startswith("partner-"):
+        targets = _partner_fuzz_targets(network, users)
         assert (route.method, route.name) in targets, f"add a fuzz target for {route}"
         return targets[route.method, route.name]
     if route.name.startswith(AFTERCARE_ROUTE_PREFIXES):
