@@ -28,6 +28,9 @@ from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
+from backend.accounts.management.demo import DEMO_PARTNERS
+from backend.partners.models import Partner
+from services.partners import credential_add
 from tests.api.helpers import as_json_schema, schema_errors
 
 PACKAGE = "continuum_client"
@@ -606,9 +609,26 @@ def test_every_list_of_a_seeded_demo_parses_for_every_demo_role(
                 results = getattr(parsed, "results", parsed)
                 rows += len(results) if isinstance(results, list) else 1
 
-    # and every answer was the one the schema describes
+    # and when each demo partner's system reads each partner list it holds the scope of
+    scopes_of = {
+        operation["operationId"]: operation["security"][0]["partnerOAuth2"]
+        for method, path, operation in operations(schema_document)
+        if operation["operationId"] in lists and operation["operationId"].startswith("partner_")
+    }
+    partner_rows = 0
+    for partner in Partner.objects.filter(name__in=DEMO_PARTNERS):
+        caller = api_as.partner(credential_add(partner=partner))
+        for operation_id, (scope,) in scopes_of.items():
+            if scope not in partner.scopes:
+                assert caller.call(operation_id).status_code == 403, (partner, operation_id)
+                continue
+            for parsed in _every_page(caller, operation_id):
+                partner_rows += len(getattr(parsed, "results", [parsed]))
+
+    # then every answer was the one the schema describes
     assert contract.violations == []
     assert rows > 200  # the demo was read, not an empty database
+    assert partner_rows > 5  # the partners read availability, referrals and consented clients
 
 
 @live

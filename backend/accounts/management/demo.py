@@ -61,6 +61,7 @@ from services.episodes import episode_admit, episode_discharge
 from services.errors import CapacityExceeded
 from services.handoffs import handoff_acknowledge, handoff_item_complete
 from services.partners import partner_create
+from services.referrals.partner import partner_referral_submit
 from services.transfers import (
     transfer_approve,
     transfer_cancel,
@@ -1116,6 +1117,40 @@ DEMO_CONSENT_DOCUMENT = b"%PDF-1.4\n% Demo consent form (synthetic)\n"
 class DemoPartners:
     created: int = 0
     consents: int = 0
+    referrals: int = 0
+
+
+# What the demo hospital has sent: people who are not yet clients, in the
+# coordinators' queue at /referrals/ (synthetic names).
+DEMO_PARTNER_REFERRALS = [
+    (
+        "Avery",
+        "Demo-Referral",
+        date(1988, 6, 14),
+        "detox",
+        "austin",
+        "emergent",
+        "Alcohol withdrawal, CIWA 16; seen in our ED overnight, medically stable.",
+    ),
+    (
+        "Reese",
+        "Demo-Referral",
+        date(1995, 1, 30),
+        "residential",
+        "houston",
+        "urgent",
+        "Opioid use disorder on buprenorphine induction; needs a residential bed.",
+    ),
+    (
+        "Kai",
+        "Demo-Referral",
+        date(1979, 11, 2),
+        "iop",
+        None,
+        "routine",
+        "Stepping down from inpatient psychiatry; asks for evening IOP.",
+    ),
+]
 
 
 def demo_partners_ensure(*, users: DemoUsers, now: datetime | None = None) -> DemoPartners:
@@ -1163,4 +1198,23 @@ def demo_partners_ensure(*, users: DemoUsers, now: datetime | None = None) -> De
                 now=now,
             )
             done.consents += 1
+    hospital = Partner.objects.filter(kind=PartnerKind.TREATING_PROVIDER, name__in=DEMO_PARTNERS)
+    hospital = hospital.first()
+    if hospital is not None and not hospital.referrals.exists():
+        by_code = {site.code: site for site in sites}
+        for first, last, born, level, site_code, urgency, summary in DEMO_PARTNER_REFERRALS:
+            partner_referral_submit(
+                partner=hospital,
+                first_name=first,
+                last_name=last,
+                date_of_birth=born,
+                requested_level=level,
+                requested_site=by_code.get(site_code),
+                urgency=urgency,
+                clinical_summary=summary,
+                referrer_name="Discharge planning desk (demo)",
+                referrer_phone="512-555-0199",
+                now=now,
+            )
+            done.referrals += 1
     return done

@@ -114,9 +114,9 @@ class Command(BaseCommand):
         partners = demo_partners_ensure(users=users)
         self.stdout.write(
             f"Partners: {len(DEMO_PARTNERS)} ({partners.created} created), "
-            f"{partners.consents} consents recorded. Their credentials are not printed: "
-            "issue them in the admin (Partners, 'Issue another credential') or with "
-            "create_partner."
+            f"{partners.consents} consents recorded, {partners.referrals} referrals sent. "
+            "Their credentials are not printed: issue them in the admin (Partners, "
+            "'Issue another credential') or with create_partner."
         )
         self._print_totals()
         self.stdout.write(
