@@ -161,3 +161,37 @@ def test_a_partner_over_its_rate_limit_gets_a_429_with_retry_after(make_partner)
     assert 0 < int(answers[-1]["Retry-After"]) <= 60
     assert answers[-1].json()["status"] == 429
     assert calm.api.get("/api/v1/partner/referrals/").status_code == 200
+
+
+def test_every_partner_post_documents_the_idempotency_key(db):
+    # given the schema as a partner's generator reads it
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    posts = [
+        (path, item["post"])
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/partner/") and "post" in item
+    ]
+
+    # then each partner POST takes the header
+    assert len(posts) >= 4
+    for path, operation in posts:
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, path
+
+
+def test_a_retried_webhook_subscription_creates_one(make_partner):
+    from backend.webhooks.models import WebhookSubscription
+
+    partner = make_partner("Hooked Hospital")
+    body = {"url": "https://hospital.example/hooks", "events": ["referral.status_changed"]}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "hook-1"}
+
+    first = partner.api.post("/api/v1/partner/webhooks/", body, format="json", **headers)
+    again = partner.api.post("/api/v1/partner/webhooks/", body, format="json", **headers)
+
+    assert first.status_code == again.status_code == 201, first.content
+    assert again.json() == first.json()
+    assert again["Location"] == first["Location"]
+    assert WebhookSubscription.objects.count() == 1

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from backend.api.pagination import PageNumberPagination
 from backend.api.schema import partner_auth, problem_responses
-from backend.partners.api.base import RETRY_AFTER, PartnerAPIMixin
+from backend.partners.api.base import IDEMPOTENCY_KEY, RETRY_AFTER, PartnerAPIMixin, idempotent
 from backend.partners.models import Scope
 from backend.webhooks.api.serializers import (
     WebhookDeliverySerializer,
@@ -129,7 +129,7 @@ class WebhookListView(PartnerWebhookView):
         tags=TAGS,
         operation_id="partner_webhooks_create",
         auth=AUTH,
-        parameters=[RETRY_AFTER],
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
         request=WebhookSubscriptionCreateSerializer,
         responses={
             201: WebhookSubscriptionWithSecretSerializer,
@@ -150,12 +150,16 @@ class WebhookListView(PartnerWebhookView):
         ],
     )
     def post(self, request):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request) -> Response:
         body = WebhookSubscriptionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         subscription = webhooks.subscription_create(partner=request.partner, **body.validated_data)
         return Response(
             WebhookSubscriptionWithSecretSerializer(subscription).data,
             status=status.HTTP_201_CREATED,
+            headers={"Location": f"{request.path}{subscription.pk}/"},
         )
 
 
@@ -223,7 +227,7 @@ class WebhookRotateSecretView(PartnerWebhookView):
         tags=TAGS,
         operation_id="partner_webhooks_rotate_secret",
         auth=AUTH,
-        parameters=[RETRY_AFTER],
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
         request=None,
         responses={
             200: WebhookSubscriptionWithSecretSerializer,
@@ -232,8 +236,11 @@ class WebhookRotateSecretView(PartnerWebhookView):
         examples=[_example("Rotated", {**SUBSCRIPTION, "secret": SECRET})],
     )
     def post(self, request, pk):
-        subscription = webhooks.subscription_rotate_secret(subscription=self.subscription(pk))
-        return Response(WebhookSubscriptionWithSecretSerializer(subscription).data)
+        def rotate():
+            subscription = webhooks.subscription_rotate_secret(subscription=self.subscription(pk))
+            return Response(WebhookSubscriptionWithSecretSerializer(subscription).data)
+
+        return idempotent(request, rotate)
 
 
 class WebhookDeliveriesView(PartnerWebhookView):
@@ -263,7 +270,7 @@ class WebhookRedeliverView(PartnerWebhookView):
         tags=TAGS,
         operation_id="partner_webhook_deliveries_redeliver",
         auth=AUTH,
-        parameters=[RETRY_AFTER],
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
         request=None,
         responses={202: WebhookDeliverySerializer, **problem_responses(403, 404, 409, 429)},
         examples=[
@@ -280,7 +287,12 @@ class WebhookRedeliverView(PartnerWebhookView):
         ],
     )
     def post(self, request, pk):
-        delivery = webhooks.delivery_for_partner(partner=request.partner, delivery_id=pk)
-        delivery = webhooks.webhook_redeliver(delivery=delivery)
-        delivery = webhooks.deliveries_of(delivery.subscription).get(pk=delivery.pk)
-        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        def redeliver():
+            delivery = webhooks.delivery_for_partner(partner=request.partner, delivery_id=pk)
+            delivery = webhooks.webhook_redeliver(delivery=delivery)
+            delivery = webhooks.deliveries_of(delivery.subscription).get(pk=delivery.pk)
+            return Response(
+                WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED
+            )
+
+        return idempotent(request, redeliver)
