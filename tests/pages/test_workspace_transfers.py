@@ -139,3 +139,39 @@ def test_a_manager_sees_what_needs_them_and_acts_from_the_page(session_as, netwo
     into_full.refresh_from_db()
     assert into_full.status == "approved"
     assert into_full.capacity_override_reason == "Detox bed opens tonight."
+
+
+def test_a_refused_acknowledgement_from_the_needs_panel_is_shown_in_that_panel(
+    session_as, network, users
+):
+    # given a hand-off escalated to the Austin manager, acknowledged once already
+    escalated = transfers.transfer_approve(
+        actor=users.austin,
+        transfer=transfers.transfer_request(
+            actor=users.houston,
+            client=placed_client(network.houston_iop, users.houston),
+            to_program=network.austin_iop,
+        ),
+    )
+    handoff = escalated.handoff
+    manager = session_as(users.manager)
+    url = f"/handoffs/{handoff.pk}/acknowledge/"
+    first = manager.post(url, {"once": uuid.uuid4().hex, "form_id": f"needs-ack-{handoff.pk}"})
+    assert first.status_code == 302
+
+    # when it is sent again from the panel, in place (htmx)
+    again = manager.post(
+        url,
+        {"once": uuid.uuid4().hex, "form_id": f"needs-ack-{handoff.pk}"},
+        headers={"HX-Request": "true"},
+    )
+
+    # then the refusal is swapped into the panel's form, not the card's
+    assert again.status_code == 409
+    assert again["HX-Retarget"] == f"#needs-ack-{handoff.pk}"
+    assert parse(again.content).find("form", id=f"needs-ack-{handoff.pk}")
+    # and a form_id that is not one of this hand-off's forms falls back to the card's
+    other = manager.post(
+        url, {"once": uuid.uuid4().hex, "form_id": "elsewhere"}, headers={"HX-Request": "true"}
+    )
+    assert other["HX-Retarget"] == f"#ack-{handoff.pk}"

@@ -228,11 +228,15 @@ def _handoff_or_404(request, handoff_id):
 @login_required
 def handoff_acknowledge(request, handoff_id):
     handoff = _handoff_or_404(request, handoff_id)
+    # The same hand-off may be acknowledged from its card or from a manager's
+    # "needs you" panel: a refusal goes back to the form it was sent from.
+    sent_from = request.POST.get("form_id", "")
+    panels = (f"ack-{handoff.pk}", f"needs-ack-{handoff.pk}")
     form = forms.ConfirmForm(
         request.POST,
         submit_label="Acknowledge hand-off",
         action=reverse("workspaces:handoff-acknowledge", args=[handoff.pk]),
-        form_id=f"ack-{handoff.pk}",
+        form_id=sent_from if sent_from in panels else panels[0],
     )
     return act(
         request,
