@@ -254,6 +254,9 @@ def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
 
 TokenRequest = inline_serializer(
     "Credentials",
-    {"username": serializers.CharField(), "password": serializers.CharField()},
+    {
+        "username": serializers.CharField(max_length=150),
+        "password": serializers.CharField(max_length=4096),
+    },
 )
 TokenResponse = inline_serializer("TokenResponse", {"token": serializers.CharField()})

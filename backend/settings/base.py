@@ -5,6 +5,7 @@ environment variable (see .env.example); the defaults are the embedded demo:
 a SQLite file next to the code and no Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "backend.webhooks",
     "django_htmx",
     "oauth2_provider",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +74,31 @@ MIDDLEWARE = [
     "backend.workspaces.middleware.IdleSessionTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in (backend/accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Passwords: Argon2id first (argon2-cffi); older hashes are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Sign-in lockout (django-axes, docs/security.md): after AXES_FAILURE_LIMIT failed
+# sign-ins for one username from one address, that pair is refused for
+# AXES_COOLOFF_TIME, on every way in (the API's token endpoint, the sign-in page,
+# the admin); a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "backend.accounts.lockout.locked_out"
+AXES_VERBOSE = False
+
+# Staff API tokens end this long after they were issued (sign in again for a new one).
+STAFF_TOKEN_TTL = timedelta(hours=env.int("STAFF_TOKEN_TTL_HOURS", default=12))
 
 ROOT_URLCONF = "backend.urls"
 WSGI_APPLICATION = "backend.wsgi.application"
@@ -109,6 +135,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out sign-in before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -119,7 +147,10 @@ GUARDIAN_MONKEY_PATCH_USER = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -194,7 +225,7 @@ REST_FRAMEWORK = {
         # "Bearer <key>": a staff API token (what a generated client sends) or,
         # failing that, a partner's OAuth2 access token.
         "backend.api.authentication.BearerAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "backend.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Staff endpoints: a signed-in staff user, never a partner token (403).

@@ -796,16 +796,17 @@ def test_good_credentials_return_a_token_usable_as_the_authorization_header(api,
     ],
     ids=["wrong-password", "unknown-user", "inactive-user"],
 )
-def test_bad_credentials_get_400_in_problem_format_with_one_message(api, users, username, password):
+def test_bad_credentials_get_401_in_problem_format_with_one_message(api, users, username, password):
     # given an inactive account beside the cast
     UserFactory(username="inactive", is_active=False)
 
     # when someone asks for a token with bad credentials
     response = api.post("/api/v1/auth/token/", {"username": username, "password": password})
 
-    # then it is a 400 naming the password, with one message for every case (no probing)
-    body = assert_problem(response, 400, fields={"password"})
-    assert error_for(body, "password")["message"] == "Unable to sign in with these credentials."
+    # then it is a 401, with one message for every case (no probing)
+    body = assert_problem(response, 401)
+    assert body["detail"] == "Unable to sign in with these credentials."
+    assert response["WWW-Authenticate"] == 'Token realm="api"'
 
 
 def test_token_request_without_credentials_names_both_fields(api, db):
