@@ -245,6 +245,7 @@ REST_FRAMEWORK = {
         "backend.api.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backend.api.negotiation.ContentNegotiation",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -15,8 +15,9 @@ from django.utils import timezone
 from backend.partners.api.serializers import DISCLOSURE_CSV_COLUMNS
 from backend.partners.models import PartnerKind
 from services import consent as consents
+from services.clock import local_today
 from tests.api.helpers import assert_problem
-from tests.factories import placed_client
+from tests.factories import SiteFactory, placed_client
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,9 @@ def client_in_care(network, users):
 
 
 def _today():
-    return timezone.now().date()
+    """Today at the Austin site (America/Chicago), where the services count days;
+    UTC's date is a day ahead every evening."""
+    return local_today(SiteFactory.time_zone, timezone.now())
 
 
 def consent_body(payer, **changes) -> dict:

@@ -5,6 +5,7 @@ import json
 import uuid
 from decimal import Decimal
 
+import pytest
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 
@@ -75,3 +76,29 @@ def test_the_browsable_api_shows_no_form_that_lists_records_the_caller_cannot_se
         pages += response["Content-Type"].startswith("text/html")
         assert mrn not in response.content.decode(), path
     assert pages >= 8
+
+
+CSV_ENDPOINTS = [
+    "/api/v1/census/",
+    "/api/v1/census/daily/",
+    "/api/v1/census/movement/",
+    "/api/v1/census/length-of-stay/",
+    "/api/v1/aftercare/metrics/",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", CSV_ENDPOINTS)
+@pytest.mark.parametrize("ask", ["query", "accept"])
+def test_options_on_a_csv_endpoint_describes_it_in_json(api, users, url, ask):
+    # given an organisation admin asking a CSV endpoint for its description, in CSV
+    client = api.as_user(users.admin)
+    extra = {"QUERY_STRING": "format=csv"} if ask == "query" else {"HTTP_ACCEPT": "text/csv"}
+
+    # when they send OPTIONS
+    response = client.options(url, **extra)
+
+    # then the description comes, in JSON (it used to be a 500)
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    assert "name" in response.json()

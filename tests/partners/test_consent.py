@@ -13,8 +13,9 @@ from backend.audit.models import AuditEvent
 from backend.partners.models import Consent, ConsentExpiry, Disclosure, PartnerKind
 from services import consent as consents
 from services import episodes
+from services.clock import local_today
 from services.errors import Conflict, InvalidInput, NotFound
-from tests.factories import placed_client
+from tests.factories import SiteFactory, placed_client
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,9 @@ def client_in_care(network, users):
 
 
 def _today():
-    return timezone.now().date()
+    """Today at the Austin site (America/Chicago), where the services count days;
+    UTC's date is a day ahead every evening."""
+    return local_today(SiteFactory.time_zone, timezone.now())
 
 
 def elements(payer, **changes) -> dict:

@@ -203,12 +203,6 @@ class ClientDisclosuresView(GenericAPIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
     csv_columns = DISCLOSURE_CSV_COLUMNS
 
-    def perform_content_negotiation(self, request, force=False):
-        # OPTIONS describes the endpoint in JSON, whatever format was asked for.
-        if request.method == "OPTIONS":
-            return JSONRenderer(), JSONRenderer.media_type
-        return super().perform_content_negotiation(request, force)
-
     @extend_schema(
         tags=TAGS,
         operation_id="clients_disclosures_list",
