@@ -169,14 +169,20 @@ def board(user, sites: list[Site], *, now: dt.datetime | None = None) -> Board:
         outgoing=outgoing,
         handoffs=waiting,
         counts=_counts(
-            rows, len(incoming), len(outgoing), [h.acknowledge_due_at for h in waiting], now
+            rows,
+            len(incoming),
+            len(outgoing),
+            [h.acknowledge_due_at for h in waiting],
+            open_referral_count(user, site_ids),
+            now,
         ),
         now=now,
     )
 
 
-def _counts(rows, incoming: int, outgoing: int, due: list, now) -> dict:
+def _counts(rows, incoming: int, outgoing: int, due: list, referrals: int, now) -> dict:
     return {
+        "referrals": referrals,
         "programs": rows,
         "totals": census.census_totals(rows),
         "incoming": incoming,
@@ -196,7 +202,8 @@ def board_counts(user, sites: list[Site], *, now: dt.datetime | None = None) -> 
     transfers = list(board_transfers(user, site_ids).values_list("to_program__site_id", flat=True))
     incoming = sum(1 for site_id in transfers if site_id in zones)
     due = list(_waiting_handoffs(user, site_ids).values_list("acknowledge_due_at", flat=True))
-    return _counts(rows, incoming, len(transfers) - incoming, due, now)
+    referrals = open_referral_count(user, site_ids)
+    return _counts(rows, incoming, len(transfers) - incoming, due, referrals, now)
 
 
 # --- programs to choose from ---------------------------------------------------------
@@ -480,18 +487,26 @@ _URGENCY_RANK = Case(
 )
 
 
+def _open_referrals(user, site_ids) -> QuerySet[Referral]:
+    of_sites = Q(pk__in=[])
+    for site_id in site_ids:
+        of_sites |= access.referrals_of_site_q(site_id)
+    return access.referrals_visible_to(user).filter(of_sites, status=ReferralStatus.OPEN)
+
+
+def open_referral_count(user, site_ids) -> int:
+    """How many open referrals wait for the teams of these sites (the board's figure)."""
+    return _open_referrals(user, site_ids).count()
+
+
 def open_referrals(user, site_ids) -> list[Referral]:
     """The open referrals the teams of these sites work: partners' referrals for
     them and referrals back into care to their programs, with what their cards
     show, most urgent first. Each partner referral carries `sites` (the sites it
     may be admitted at) and, until matched, `duplicates` (clients the user may
     see with the person's name and date of birth: one query for the page)."""
-    of_sites = Q(pk__in=[])
-    for site_id in site_ids:
-        of_sites |= access.referrals_of_site_q(site_id)
     referrals = list(
-        access.referrals_visible_to(user)
-        .filter(of_sites, status=ReferralStatus.OPEN)
+        _open_referrals(user, site_ids)
         .select_related(
             "client",
             "to_program__site",

@@ -67,6 +67,21 @@ def test_the_page_shows_a_partner_referral_with_its_likely_duplicate(
     assert not card.find_all("form", id=f"admit-{routine.pk}")  # not before a match
 
 
+def test_the_board_counts_the_referrals_waiting_and_links_to_them(
+    session_as, network, users, hospital
+):
+    _refer(hospital, network)
+    _refer(hospital, network, first="Sam")
+
+    austin = parse(session_as(users.austin).get("/board/").content)
+    houston = parse(session_as(users.houston).get("/board/counts/").content)
+
+    figure = austin.find("dd", data_figure="referrals")
+    assert figure.text().strip() == "2"
+    assert figure.find("a").attrs["href"] == "/referrals/"
+    assert houston.find("dd", data_figure="referrals").text().strip() == "0"
+
+
 def test_another_sites_coordinator_sees_none_and_cannot_act(session_as, network, users, hospital):
     referral = _refer(hospital, network)
     houston = session_as(users.houston)
