@@ -180,6 +180,19 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "backend.partners.oauth.PartnerOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("PARTNER_TOKEN_SECONDS", default=3600),
     "PKCE_REQUIRED": True,
+    # RFC 9700 (OAuth 2.0 Security BCP), which `check --deploy` asks for: partners use the
+    # client-credentials grant only, so the legacy grants and behaviours below go, and
+    # access tokens are stored hashed (a copy of the database holds no usable token).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # Requests a partner may make, per partner (Partner.rate_limit overrides it).
 PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="300/min")
