@@ -109,5 +109,5 @@ class Session:
         self.context.close()
 
     def assert_clean(self) -> None:
-        assert self.errors == []
+        assert self.errors == [], self.errors
         assert all(url.startswith(self.base) for url in self.requested), "a request left the server"
