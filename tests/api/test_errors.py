@@ -392,6 +392,32 @@ def test_an_unknown_filter_value_is_a_400_naming_the_parameter(
     assert_problem(response, 400, code="invalid", fields={param})
 
 
+# Lists for organisation admins only (anyone else: 404), filtered as an admin.
+ADMIN_BAD_FILTERS = [
+    ("/api/v1/audit/", "client", "x"),
+    ("/api/v1/audit/", "actor", "someone"),
+    ("/api/v1/audit/", "actor", "0"),
+    ("/api/v1/audit/", "action", "nope"),
+    ("/api/v1/audit/", "from", "yesterday"),
+    ("/api/v1/audit/", "to", "2026-13-01"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "value"),
+    ADMIN_BAD_FILTERS,
+    ids=[f"{p}?{q}" for p, q, _ in ADMIN_BAD_FILTERS],
+)
+def test_an_unknown_filter_value_on_an_admin_list_is_a_400_naming_the_parameter(
+    api, users, scene, path, param, value
+):
+    # when the organisation admin filters by a value that cannot be
+    response = api.as_user(users.admin).get(path, {param: value})
+
+    # then the parameter is named, rather than the list being unfiltered or a 500
+    assert_problem(response, 400, code="invalid", fields={param})
+
+
 @pytest.mark.parametrize("value", ["true", "false", "1", "0", "True", "False"])
 def test_clients_in_care_filter_tells_open_episodes_from_none(api, users, scene, value):
     # given Austin clients in care, one discharged and one never admitted
