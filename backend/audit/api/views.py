@@ -20,19 +20,6 @@ from services import audit_trail
 # A CSV answers at most this many rows, the newest: narrow it with from and to.
 CSV_MAX_ROWS = 10_000
 
-CSV_COLUMNS = (
-    "at",
-    "actor",
-    "actor_username",
-    "action",
-    "object_type",
-    "object_id",
-    "client",
-    "address",
-    "user_agent",
-    "detail",
-)
-
 
 class AuditQuery(serializers.Serializer):
     client = serializers.UUIDField(required=False, help_text="The client whose record it is.")
@@ -88,19 +75,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def csv_row(event: AuditEvent) -> dict:
-    return {
-        "at": event.at.isoformat(),
-        "actor": event.actor_id,
-        "actor_username": event.actor.username if event.actor else "",
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": str(event.object_id),
-        "client": str(event.client_id),
-        "address": event.address or "",
-        "user_agent": event.user_agent or "",
-        "detail": orjson.dumps(event.detail, option=orjson.OPT_SORT_KEYS).decode(),
-    }
+# The CSV has the JSON's columns, in its order; `detail` is JSON in one cell.
+CSV_COLUMNS = tuple(AuditEventSerializer.Meta.fields)
+
+
+def csv_rows(events) -> list[dict]:
+    rows = AuditEventSerializer(events, many=True).data
+    return [
+        {**row, "detail": orjson.dumps(row["detail"], option=orjson.OPT_SORT_KEYS).decode()}
+        for row in rows
+    ]
 
 
 EXAMPLE = OpenApiExample(
@@ -168,6 +152,6 @@ class AuditEventListView(GenericAPIView):
         query.is_valid(raise_exception=True)
         rows = audit_trail.audit_events(reader=request.user, **query.validated_data)
         if request.accepted_renderer.format == "csv":
-            return Response([csv_row(event) for event in rows[:CSV_MAX_ROWS]])
+            return Response(csv_rows(rows[:CSV_MAX_ROWS]))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
