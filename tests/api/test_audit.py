@@ -179,6 +179,20 @@ def test_each_filter_narrows_the_trail(api, users, trail, params, expected):
     assert _ids(response) == [str(trail.rows[i].pk) for i in reversed(expected)]
 
 
+def test_a_row_written_by_the_system_has_no_actor(api, users, trail):
+    # given a row with no user behind it (work done by the platform itself)
+    system = _record(None, client_id=trail.first, now=NOW + HOUR)
+
+    # when the organisation admin reads the trail, as JSON and as CSV
+    newest = api.as_user(users.admin).get(AUDIT).json()["results"][0]
+    table = api.as_user(users.admin).get(AUDIT, {"format": "csv"}).content.decode()
+
+    # then the row is there, with neither an actor nor a name
+    assert (newest["id"], newest["actor"], newest["actor_username"]) == (str(system.pk), None, None)
+    first = next(csv.DictReader(io.StringIO(table)))
+    assert (first["id"], first["actor"], first["actor_username"]) == (str(system.pk), "", "")
+
+
 def test_to_before_from_is_a_400_naming_to(api, users, trail):
     response = api.as_user(users.admin).get(
         AUDIT, {"from": NOW.isoformat(), "to": (NOW - HOUR).isoformat()}

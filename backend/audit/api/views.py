@@ -47,8 +47,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
     actor_username = serializers.CharField(source="actor.username", allow_null=True)
     client = serializers.UUIDField(source="client_id")
     detail = serializers.DictField(
-        help_text="What else is known: for a write the fields changed (never their values), "
-        "the path read, the channel (api, admin, page)."
+        help_text="What else is known: for an update the names of the fields changed "
+        "(`fields`, never their values); for a read the path and where it was shown (`via`)."
     )
     address = serializers.IPAddressField(
         allow_null=True, help_text="The client address of the request; null outside one."
