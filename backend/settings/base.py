@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "backend.workspaces.middleware.IdleSessionTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sets where the request came from for the audit rows it writes.
+    "backend.audit.middleware.AuditOriginMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in (backend/accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -316,6 +318,10 @@ SPECTACULAR_SETTINGS = {
             "description": "42 CFR Part 2 consents, revocations, the accounting of disclosures.",
         },
         {"name": "ops", "description": "Durable work, for organisation admins."},
+        {
+            "name": "audit",
+            "description": "The audit trail of reads and writes, for organisation admins.",
+        },
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
     # the views for the browsable API's forms, but a client generated from a body
