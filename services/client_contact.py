@@ -53,12 +53,22 @@ class SMSBackend(ClientChannel):
 
 
 class ConsoleSMS(SMSBackend):
-    """The default until a gateway is chosen: logs the message, sends nothing."""
+    """The default until a gateway is chosen: logs that a message went, sends nothing.
+
+    The log never holds the number or the text (personal data, and the text may hint at
+    treatment): the number's last two digits and the text's length only.
+    """
 
     def send(self, to: str, body: str) -> str:
         reference = f"console-{uuid.uuid4()}"
-        logger.info("SMS to %s (%s): %s", to, reference, body)
+        logger.info("SMS to %s (%s): %d characters", masked_phone(to), reference, len(body))
         return reference
+
+
+def masked_phone(number: str) -> str:
+    """A phone number as logs may show it: its last two digits, e.g. "…42"."""
+    digits = [c for c in number if c.isdigit()]
+    return "…" + "".join(digits[-2:])
 
 
 class EmailNudge(ClientChannel):

@@ -33,6 +33,7 @@ LINKS = {
     "consents": "/api/v1/consents/",
     "aftercare-metrics": "/api/v1/aftercare/metrics/",
     "ops-work": "/api/v1/ops/work/",
+    "audit": "/api/v1/audit/",
     "partners": "/api/v1/partners/",
     "partner-availability": "/api/v1/partner/availability/",
     "partner-referrals": "/api/v1/partner/referrals/",

@@ -29,6 +29,7 @@ TAG_OF_SEGMENT = {
     "aftercare": "aftercare",
     "referrals": "referrals",
     "ops": "ops",
+    "audit": "audit",
     "partner": "partner",
     "partners": "partners",
     "consents": "consents",
@@ -103,6 +104,16 @@ class AutoSchema(SpectacularAutoSchema):
         return isinstance(serializer, serializers.ListSerializer) or (
             getattr(self.view, "action", None) == "list"
         )
+
+    def _get_pagination_parameters(self):
+        # drf-spectacular finds a list by the first response of the dict, which is an
+        # error's when a view declares its responses (`(400, "application/problem+json")`
+        # sorts before `200`): a paginated GenericAPIView lost `page` and `page_size`.
+        if self.method == "GET" and self._answers_a_list():
+            paginator = self._get_paginator()
+            if paginator is not None:
+                return paginator.get_schema_operation_parameters(self.view)
+        return super()._get_pagination_parameters()
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from backend.accounts.api.views import MeView, ObtainTokenView
 from backend.aftercare.api.views import AftercarePlanView, FollowUpViewSet, ReferralViewSet
 from backend.api.index import ApiIndexView
+from backend.audit.api.views import AuditEventListView
 from backend.care.api.views import ClientViewSet, EpisodeViewSet, PlacementViewSet, TransferViewSet
 from backend.census.api.views import (
     CensusDailyView,
@@ -44,6 +45,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("partner/", include("backend.partners.api.urls")),
     path("ops/work/", WorkStatusView.as_view(), name="ops-work"),
+    path("audit/", AuditEventListView.as_view(), name="audit"),
     path("census/", CensusView.as_view(), name="census"),
     path("census/daily/", CensusDailyView.as_view(), name="census-daily"),
     path("census/movement/", CensusMovementView.as_view(), name="census-movement"),

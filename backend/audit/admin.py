@@ -8,7 +8,7 @@ from backend.audit.models import AuditEvent
 class AuditEventAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     """Append-only: readable by staff with the view permission, never edited here."""
 
-    list_display = ["at", "actor", "action", "object_type", "object_id", "client_id"]
+    list_display = ["at", "actor", "action", "object_type", "object_id", "client_id", "address"]
     list_filter = ["action", "object_type"]
     search_fields = ["client_id", "object_id", "actor__username"]
     date_hierarchy = "at"

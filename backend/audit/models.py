@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+USER_AGENT_MAX_LENGTH = 300
+
 
 class AuditAction(models.TextChoices):
     VIEW = "view", "Viewed"
@@ -35,6 +37,13 @@ class AuditEvent(models.Model):
     # The client whose record it is, for "who looked at this client's record".
     client_id = models.UUIDField(db_index=True)
     detail = models.JSONField(default=dict, blank=True)
+    # Where from: the request's client address and user agent (backend/audit/middleware.py).
+    # Null for work done outside a request (a worker's task, a command); a request that
+    # sent no user agent stores "", so the two stay apart.
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(  # noqa: DJ001 (null: no request, as above)
+        max_length=USER_AGENT_MAX_LENGTH, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-at", "id"]

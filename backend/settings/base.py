@@ -64,8 +64,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request carries its id (backend/logs.py).
+    "backend.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their caching (backend/security.py).
+    "backend.security.NoStoreMiddleware",
+    "backend.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,6 +79,8 @@ MIDDLEWARE = [
     "backend.workspaces.middleware.IdleSessionTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sets where the request came from for the audit rows it writes.
+    "backend.audit.middleware.AuditOriginMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in (backend/accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -211,6 +218,19 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "backend.partners.oauth.PartnerOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("PARTNER_TOKEN_SECONDS", default=3600),
     "PKCE_REQUIRED": True,
+    # RFC 9700 (OAuth 2.0 Security BCP), which `check --deploy` asks for: partners use the
+    # client-credentials grant only, so the legacy grants and behaviours below go, and
+    # access tokens are stored hashed (a copy of the database holds no usable token).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # Requests a partner may make, per partner (Partner.rate_limit overrides it).
 PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="300/min")
@@ -298,6 +318,10 @@ SPECTACULAR_SETTINGS = {
             "description": "42 CFR Part 2 consents, revocations, the accounting of disclosures.",
         },
         {"name": "ops", "description": "Durable work, for organisation admins."},
+        {
+            "name": "audit",
+            "description": "The audit trail of reads and writes, for organisation admins.",
+        },
     ],
     # Request bodies are JSON in the contract. The form and multipart parsers stay on
     # the views for the browsable API's forms, but a client generated from a body
@@ -365,8 +389,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "backend.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

@@ -48,6 +48,7 @@ from services.referrals.actions import MSG_REFER_TO_TREATMENT
 from tests.api.helpers import assert_problem, error_for, transfer_to
 from tests.api.test_errors import _payloads
 from tests.api.test_query_counts import FEW, MANY, queries_for
+from tests.audit_helpers import audit_trail_forget
 from tests.factories import (
     ClientFactory,
     UserFactory,
@@ -833,7 +834,7 @@ def _audit_rows():
 
 
 def test_reassigning_to_whoever_has_it_already_is_audited_as_a_read(api, users, queue):
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
 
     # when the alumni coordinator gives their own follow-up to themselves
     response = api.as_user(users.alumni).post(
@@ -851,7 +852,7 @@ def test_reassigning_to_whoever_has_it_already_is_audited_as_a_read(api, users, 
 
 def test_a_bulk_reassignment_audits_what_moved_as_changed_and_the_rest_as_read(api, users, queue):
     alumni = api.as_user(users.alumni)
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
 
     # when the Houston follow-up (already the other's) and an Austin one go to the other
     some = alumni.post(
@@ -871,7 +872,7 @@ def test_a_bulk_reassignment_audits_what_moved_as_changed_and_the_rest_as_read(a
     )
 
     # and when none of them moves, each is audited as read
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
     none = alumni.post(
         f"{FOLLOW_UPS}reassign/",
         {"follow_ups": [str(queue.houston.pk), str(queue.due.pk)], "assignee": queue.other.pk},
@@ -1054,7 +1055,7 @@ def test_a_plan_write_that_changes_nothing_is_audited_as_a_read(api, network, us
     written = austin.put(plan_url(client), whole)
     assert written.status_code == 200, written.content
     plan_id = written.json()["id"]
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
 
     # when its care team patches nothing, then puts it again as it is
     patched = austin.patch(plan_url(client), {})

@@ -40,7 +40,7 @@ DEMO_PASSWORD = "demo-password-for-tests"
 DEMO_USERS = ["admin", "coordinator.austin", "coordinator.houston", "manager.austin", "alumni"]
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 # Lists only organisation admins have: anyone else finds no such endpoint (404).
-ADMIN_ONLY = {"ops_work_retrieve", "partners_list"}
+ADMIN_ONLY = {"audit_list", "ops_work_retrieve", "partners_list"}
 
 # Each live-server test commits rows; serialized_rollback restores the levels of care
 # that a migration seeded, which the flush after the test would drop.

@@ -7,6 +7,7 @@ from backend.audit.models import AuditEvent
 from backend.care.models import Episode, Placement
 from backend.handoffs.models import Handoff
 from tests.api.helpers import transfer_to
+from tests.audit_helpers import audit_trail_forget
 from tests.factories import ClientFactory, UserFactory, placed_client
 
 
@@ -160,7 +161,7 @@ def test_every_clinical_admin_page_audits_what_it_shows(client, network, users, 
     }[object_type]
     boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
     client.force_login(boss)
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
 
     # when they open the list page
     assert client.get(f"/admin/{model}/").status_code == 200
@@ -172,7 +173,7 @@ def test_every_clinical_admin_page_audits_what_it_shows(client, network, users, 
     assert AuditEvent.objects.count() == len(records)
 
     # and opening one record audits that one
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
     object_id, client_id = next(iter(records.items()))
     assert client.get(f"/admin/{model}/{object_id}/change/").status_code == 200
     opened = AuditEvent.objects.get(action="view", object_type=object_type)

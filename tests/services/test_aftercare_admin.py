@@ -9,6 +9,7 @@ import pytest
 from backend.aftercare.models import AftercarePlan, FollowUp, FollowUpProtocol, Referral
 from backend.audit.models import AuditEvent
 from services.access import Role, role_grant
+from tests.audit_helpers import audit_trail_forget
 from tests.factories import UserFactory, follow_up_row
 from tests.services.conftest import NOW
 from tests.services.test_aftercare import refer
@@ -106,7 +107,7 @@ def test_a_follow_up_is_read_only_but_for_its_assignee_which_goes_through_the_se
 def _audited(client, url) -> list[tuple]:
     """The audit rows that opening `url` writes: (action, object type, object,
     client, via), in order."""
-    AuditEvent.objects.all().delete()
+    audit_trail_forget()
     assert client.get(url).status_code == 200
     return sorted(
         (e.action, e.object_type, e.object_id, e.client_id, e.detail.get("via"))
