@@ -430,7 +430,8 @@ def partner_referral_sites(referral) -> list[UUID]:
     details = referral.partner_details
     if details.requested_site_id:
         return [details.requested_site_id]
-    return list(details.partner.sites.values_list("pk", flat=True))
+    # .all(): the prefetched sites when the caller prefetched them (a page of referrals)
+    return [site.pk for site in details.partner.sites.all()]
 
 
 def can_work_partner_referral(user: User, referral) -> bool:

@@ -174,15 +174,8 @@ def client_duplicates(
     """Clients the user may see with the same name and date of birth: a likely
     duplicate of one about to be registered. Only visible clients are
     compared, so the hint never tells of a client the user may not see."""
-    return list(
-        access.clients_visible_to(user)
-        .filter(
-            first_name__iexact=first_name.strip(),
-            last_name__iexact=last_name.strip(),
-            date_of_birth=date_of_birth,
-        )
-        .select_related("registered_site")[:5]
-    )
+    found = client_duplicates_many(user, [(first_name, last_name, date_of_birth)])
+    return found.get(person_key(first_name, last_name, date_of_birth), [])[:5]
 
 
 def person_key(first_name: str, last_name: str, date_of_birth: date) -> tuple:

@@ -526,11 +526,7 @@ def open_referrals(user, site_ids) -> list[Referral]:
         referral.details = details
         if details is None:
             continue
-        referral.sites = (
-            [details.requested_site_id]
-            if details.requested_site_id
-            else [s.pk for s in details.partner.sites.all()]
-        )
+        referral.sites = access.partner_referral_sites(referral)
         if referral.client_id is None:
             people.append((details.first_name, details.last_name, details.date_of_birth))
     found = clients.client_duplicates_many(user, people)

@@ -45,6 +45,7 @@ from services.errors import (
 )
 from services.locks import client_lock
 from services.notifications import notify
+from services.referrals import actions
 from services.referrals.endings import referral_close, referral_status_emit
 from services.webhooks import REFERRAL_ACCEPTED
 from services.work import work_handler, work_schedule
@@ -62,6 +63,7 @@ MSG_CLIENT_HAS_REFERRAL = "This client already has an open referral."
 MSG_PROGRAM_NOT_ON_SITE = "Choose a program of one of the referral's sites."
 MSG_PROGRAM_ALUMNI = "Admit into a treatment program, not an alumni program."
 MSG_BIRTH_FUTURE = "The date of birth must not be in the future."
+MSG_PROGRAM_REQUIRED = "A partner's referral needs the program."
 
 
 class ReferralClosed(IllegalTransition):
@@ -315,6 +317,37 @@ def partner_referral_admit(
     )
 
 
+def referral_admit_into(
+    *,
+    actor: AbstractBaseUser,
+    referral: Referral,
+    program: Program | None = None,
+    admitted_at: datetime | None = None,
+    capacity_override_reason: str = "",
+    now: datetime | None = None,
+) -> Episode:
+    """Admit from any referral in the queue: a partner's into `program` (which it
+    needs), a referral back into care into its own program (`program` unused)."""
+    if referral.source != ReferralOrigin.PARTNER:
+        return actions.referral_admit(
+            actor=actor,
+            referral=referral,
+            admitted_at=admitted_at,
+            capacity_override_reason=capacity_override_reason,
+            now=now,
+        )
+    if program is None:
+        raise InvalidInput(MSG_PROGRAM_REQUIRED, field="program")
+    return partner_referral_admit(
+        actor=actor,
+        referral=referral,
+        program=program,
+        admitted_at=admitted_at,
+        capacity_override_reason=capacity_override_reason,
+        now=now,
+    )
+
+
 @transaction.atomic
 def partner_referral_decline(
     *, actor: AbstractBaseUser, referral: Referral, reason: str, now: datetime | None = None
@@ -331,11 +364,6 @@ def partner_referral_decline(
     referral.cancelled_reason = reason
     referral_close(referral, ReferralStatus.DECLINED, actor=actor, now=now)
     return referral
-
-
-def referral_sites(referral: Referral) -> list:
-    """The sites a partner's referral may be admitted at."""
-    return access.partner_referral_sites(referral)
 
 
 # How a partner reads the state of its referral (PartnerReferralStatus).

@@ -384,17 +384,12 @@ class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
         referral = self.get_object()
         data = _validated(ReferralAdmitSerializer, request)
         program_id = data.pop("program", None)
-        if referral.source == ReferralOrigin.PARTNER:
-            if program_id is None:
-                raise InvalidInput("A partner's referral needs the program.", field="program")
-            partner_referrals.partner_referral_admit(
-                actor=request.user,
-                referral=referral,
-                program=_program(request.user, program_id),
-                **data,
-            )
-        else:
-            referral_actions.referral_admit(actor=request.user, referral=referral, **data)
+        partner_referrals.referral_admit_into(
+            actor=request.user,
+            referral=referral,
+            program=None if program_id is None else _program(program_id),
+            **data,
+        )
         return self._answer(referral)
 
     @action(detail=True, methods=["post"])
@@ -445,7 +440,7 @@ class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
         return self._answer(referral)
 
 
-def _program(user, program_id) -> Program:
+def _program(program_id) -> Program:
     program = Program.objects.filter(pk=program_id).first()
     if program is None:
         raise InvalidInput("No such program.", field="program")

@@ -16,7 +16,7 @@ from backend.network.models import LevelCode
 from backend.workspaces import forms
 from backend.workspaces.actions import act
 from backend.workspaces.views.common import audit_shown, picked_sites
-from services import workspaces
+from services import access, workspaces
 from services.errors import NotFound
 from services.referrals import actions as referral_actions
 from services.referrals import partner as partner_referrals
@@ -140,7 +140,7 @@ def _step(request, referral_id, name: str, call, message: str, *, success_url=No
     referral = _referral_or_404(request, referral_id)
     programs = list(workspaces.programs_for_admission(request.user))
     if referral.source == ReferralOrigin.PARTNER:
-        referral.sites = partner_referrals.referral_sites(referral)
+        referral.sites = access.partner_referral_sites(referral)
     form = referral_forms(request, referral, programs, request.POST, only=name).get(name)
     if form is None:
         # Not a step offered now (a stale page): the service says why.
@@ -201,14 +201,12 @@ def referral_register(request, referral_id):
 @login_required
 def referral_admit(request, referral_id):
     def call(referral, data):
-        if referral.source == ReferralOrigin.PARTNER:
-            return partner_referrals.partner_referral_admit(
-                actor=request.user,
-                referral=referral,
-                program=data["program"],
-                capacity_override_reason=data.get("capacity_override_reason", ""),
-            )
-        return referral_actions.referral_admit(actor=request.user, referral=referral)
+        return partner_referrals.referral_admit_into(
+            actor=request.user,
+            referral=referral,
+            program=data.get("program"),
+            capacity_override_reason=data.get("capacity_override_reason", ""),
+        )
 
     return _step(request, referral_id, "admit", call, "Admitted.")
 
