@@ -12,9 +12,6 @@ disclosure rows in the transaction of the read.
     consent_covering(partner, client, purpose, kinds, now)
         -> the active Consent that lets us disclose these kinds of information
            about the client to this partner for this purpose, or None.
-    partner_may_reach(partner, client)
-        -> the client is of one of the partner's sites (registered there, or
-           placed there at some time).
     disclosure_record(...)
         -> one Disclosure row, in the caller's transaction: the read and its
            accounting commit together.
@@ -145,10 +142,6 @@ def clients_of_partner_sites(partner: Partner) -> QuerySet[Client]:
     return Client.objects.filter(Q(registered_site__in=sites) | Exists(placed))
 
 
-def partner_may_reach(partner: Partner, client_id) -> bool:
-    return clients_of_partner_sites(partner).filter(pk=client_id).exists()
-
-
 def consented_clients(
     *, partner: Partner, purpose: str, kinds: Iterable[str], now: datetime
 ) -> QuerySet[Client]:
@@ -248,7 +241,7 @@ MSG_DOCUMENT_TOO_LARGE = "At most {mb} MB."
 MSG_DOCUMENT_NAME_REQUIRED = "The file name of the signed consent."
 MSG_PROGRAM_INACTIVE = "This program is not active."
 MSG_ALREADY_REVOKED = "This consent was already revoked."
-MSG_RECEIVED_IN_FUTURE = "Must not be after today."
+MSG_RECEIVED_IN_FUTURE = MSG_SIGNED_IN_FUTURE
 MSG_RECEIVED_BEFORE_SIGNING = "Must not be before the consent was signed."
 MSG_PURPOSE_REQUIRED = "State the purpose of the read: one of {known}."
 

@@ -154,10 +154,10 @@ def _lock(delivery_id) -> WebhookDelivery | None:
     return delivery
 
 
-def webhook_deliver(*, delivery_id, now: datetime | None = None, sent_at: datetime | None = None):
-    """One attempt at one delivery (the work handler's body). `sent_at` is the
-    wall-clock instant of the signature (what a receiver compares with its own
-    clock); `now` is the instant the work runs at, for the log and the checks."""
+def webhook_deliver(*, delivery_id, now: datetime | None = None):
+    """One attempt at one delivery (the work handler's body). The signature's
+    timestamp is the wall clock (what a receiver compares with its own clock);
+    `now` is the instant the work runs at, for the log and the checks."""
     now = resolve_now(now)
     delivery = _lock(delivery_id)
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
@@ -191,7 +191,7 @@ def webhook_deliver(*, delivery_id, now: datetime | None = None, sent_at: dateti
             webhook_id=delivery.webhook_id,
             body=text,
             keys=signing_secrets(subscription, now=now),
-            sent_at=sent_at or resolve_now(None),
+            sent_at=resolve_now(None),
         ),
     }
     if consent is not None:

@@ -390,9 +390,6 @@ def webhook_emit(
     `data` holds ids and levels only. Nothing is written when nobody may hear."""
     if event not in WebhookEventType.values:
         raise ValueError(f"Unknown webhook event {event}")
-    subscriptions = _listening(event)
-    if not subscriptions:
-        return None
     referral_partner_id = None
     if referral is not None:
         details = (
@@ -403,6 +400,9 @@ def webhook_emit(
         if details is None:
             return None  # not a partner's referral: no partner to tell
         referral_partner_id = details.partner_id
+    subscriptions = _listening(event)
+    if not subscriptions:
+        return None
     audience = Audience(
         type=event,
         site_id=site_id,

@@ -83,11 +83,6 @@ class RetryPolicy:
     def delay_after(self, attempts: int) -> timedelta:
         return self.delays[min(attempts, len(self.delays)) - 1]
 
-    @property
-    def span(self) -> timedelta:
-        """From the first attempt to the last."""
-        return sum(self.delays, timedelta())
-
 
 _policies: dict[str, RetryPolicy] = {}
 

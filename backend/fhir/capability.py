@@ -6,7 +6,6 @@ from backend.fhir.resources import FHIR_JSON, FHIR_VERSION
 CAPABILITY_DATE = "2026-12-07"
 RESTFUL_SECURITY = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
-TOKEN_PATH = "/oauth/token/"
 
 PURPOSE_PARAM = {
     "name": "_purpose",

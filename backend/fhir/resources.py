@@ -27,7 +27,6 @@ LEVEL_OF_CARE_SYSTEM = "urn:continuum:level-of-care"
 PART2_NOTICE_EXTENSION = "urn:continuum:fhir:StructureDefinition:part2-notice"
 CONSENT_EXTENSION = "urn:continuum:fhir:StructureDefinition:part2-consent"
 # Where a partner reads the copy of the consent a disclosure was made under.
-CONSENT_PATH = "/api/v1/partner/consents/{id}/"
 
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"

@@ -8,6 +8,7 @@ of /api/schema/, and GET /fhir/metadata (the CapabilityStatement) describes them
 
 import orjson
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
@@ -17,16 +18,16 @@ from rest_framework.views import APIView
 
 from backend.api.throttling import PartnerRateThrottle
 from backend.fhir import resources
-from backend.fhir.capability import TOKEN_PATH, capability_statement
+from backend.fhir.capability import capability_statement
 from backend.fhir.http import (
     FHIRContentNegotiation,
     FHIRJSONRenderer,
     StaffOrPartnerScope,
     fhir_exception_handler,
 )
+from backend.partners.api.part2 import part2_headers
 from backend.partners.models import Scope
 from services import fhir
-from services.consent import PART2_NOTICE, PART2_NOTICE_HEADER
 from services.errors import InvalidInput
 
 MSG_UNKNOWN_PARAMETER = "Unknown search parameter {name!r}."
@@ -84,10 +85,11 @@ class FHIRView(APIView):
     def consent_url(self, consent) -> str | None:
         if consent is None:
             return None
-        return self.request.build_absolute_uri(resources.CONSENT_PATH.format(id=consent.pk))
+        # The same copy of the consent the JSON partner API links to.
+        return self.request.build_absolute_uri(reverse("partner-consent", args=[consent.pk]))
 
     def part2_response(self, body: dict) -> Response:
-        return Response(body, headers={PART2_NOTICE_HEADER: PART2_NOTICE})
+        return Response(body, headers=part2_headers())
 
     def searchset(self, found: list[dict], consents) -> Response:
         urls = list(dict.fromkeys(self.consent_url(c) for c in consents if c is not None))
@@ -113,7 +115,7 @@ class MetadataView(FHIRView):
     def get(self, request):
         return Response(
             capability_statement(
-                base_url=self.base_url, token_url=request.build_absolute_uri(TOKEN_PATH)
+                base_url=self.base_url, token_url=request.build_absolute_uri(reverse("oauth-token"))
             )
         )
 

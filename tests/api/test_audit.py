@@ -45,6 +45,21 @@ def test_an_api_read_records_the_address_and_user_agent(api, network, users):
     assert (read.address, read.user_agent) == ("203.0.113.7", BROWSER)
 
 
+def test_a_forwarded_for_header_is_not_taken_for_the_address(api, network, users):
+    # given a client that claims to be forwarded for another address
+    person = placed_client(network.austin_detox, users.austin)
+
+    api.as_user(users.austin).get(
+        f"/api/v1/clients/{person.pk}/",
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+
+    # then the audit row keeps the peer the server saw
+    read = AuditEvent.objects.get(client_id=person.pk, action="view", object_type="client")
+    assert read.address == "203.0.113.7"
+
+
 def test_a_write_and_the_reads_of_a_list_record_where_they_came_from(api, network, users):
     # given two Austin clients
     first = placed_client(network.austin_detox, users.austin)

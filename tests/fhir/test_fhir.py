@@ -389,6 +389,18 @@ def test_an_unknown_search_parameter_is_a_400_naming_it(api, users, journey):
     assert body["issue"][0]["expression"] == ["date"]
 
 
+def test_a_patient_search_of_more_than_fifty_ids_is_a_400_naming_it(api, users, journey):
+    ids = ",".join([str(journey.pk)] * 50 + ["00000000-0000-0000-0000-000000000000"])
+
+    response = api.as_user(users.austin).get("/fhir/Patient", {"_id": ids})
+
+    body = assert_outcome(response, 400, "invalid")
+    assert body["issue"][0]["expression"] == ["_id"]
+    # fifty is still a search
+    fifty = ",".join([str(journey.pk)] * 50)
+    assert api.as_user(users.austin).get("/fhir/Patient", {"_id": fifty}).status_code == 200
+
+
 def test_a_repeated_patient_is_a_400(api, users, journey):
     response = api.as_user(users.austin).get(
         f"/fhir/Encounter?patient={journey.pk}&patient={journey.pk}"

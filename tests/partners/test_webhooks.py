@@ -522,6 +522,21 @@ def test_after_a_rotation_both_secrets_sign_for_a_day(network, users, make_partn
     Webhook(old).verify(request.body, request.headers)
 
 
+def test_a_day_after_a_rotation_only_the_new_secret_signs(make_partner, receiver):
+    from backend.webhooks.models import WebhookSubscription
+    from services.webhooks import signing_secrets
+
+    p = make_partner("Rotator", scopes=["availability:read", "webhooks:manage"])
+    old = subscribe(p, receiver, ["availability.changed"])["secret"]
+    subscription_id = p.api.get(WEBHOOKS).json()["results"][0]["id"]
+    new = p.api.post(f"{WEBHOOKS}{subscription_id}/rotate-secret/").json()["secret"]
+    subscription = WebhookSubscription.objects.get(pk=subscription_id)
+    ends = subscription.previous_secret_expires_at
+
+    assert signing_secrets(subscription, now=ends - dt.timedelta(seconds=1)) == [new, old]
+    assert signing_secrets(subscription, now=ends) == [new]
+
+
 # --- the subscription API -----------------------------------------------------------
 
 
