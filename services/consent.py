@@ -98,15 +98,18 @@ def consents_active(*, now: datetime, on: date | None = None) -> QuerySet[Consen
     )
 
 
-def consents_for_partner(*, partner: Partner, purpose: str, now: datetime) -> QuerySet[Consent]:
+def consents_for_partner(
+    *, partner: Partner, purpose: str | None, now: datetime
+) -> QuerySet[Consent]:
     """Active consents that name the partner (or, TPO consents, its class) and
-    cover the purpose. Which kinds of information they cover is checked by
-    `covers_kinds` (JSON containment differs between PostgreSQL and SQLite)."""
-    return consents_active(now=now).filter(
+    cover the purpose (None: any purpose, FHIR's read without `_purpose`). Which
+    kinds of information they cover is checked by `covers_kinds` (JSON
+    containment differs between PostgreSQL and SQLite)."""
+    consents = consents_active(now=now).filter(
         Q(recipient_partner=partner)
-        | Q(recipient_partner__isnull=True, recipient_class=partner.kind),
-        _purpose_q(purpose),
+        | Q(recipient_partner__isnull=True, recipient_class=partner.kind)
     )
+    return consents if purpose is None else consents.filter(_purpose_q(purpose))
 
 
 def covers_kinds(consent: Consent, kinds: Iterable[str]) -> bool:
@@ -121,7 +124,12 @@ def _with_kinds(qs: QuerySet[Consent], kinds: list[str]) -> QuerySet[Consent]:
 
 
 def consent_covering(
-    *, partner: Partner, client: Client | object, purpose: str, kinds: Iterable[str], now: datetime
+    *,
+    partner: Partner,
+    client: Client | object,
+    purpose: str | None,
+    kinds: Iterable[str],
+    now: datetime,
 ) -> Consent | None:
     """The consent under which we may disclose `kinds` about the client to the
     partner for the purpose; the most recently signed when several do."""

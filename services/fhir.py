@@ -31,7 +31,7 @@ from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from backend.audit.models import AuditAction
 from backend.care.models import Client, Episode, Placement
@@ -48,7 +48,6 @@ from services.consent import (
     READ_PURPOSES,
     clients_of_partner_sites,
     consent_covering,
-    consents_active,
     consents_for_partner,
     covers_kinds,
     disclosure_record,
@@ -108,24 +107,13 @@ def _check_purpose(reader: Reader) -> None:
 def _partner_consents(reader: Reader, now: datetime) -> QuerySet[Consent]:
     """The active consents naming the partner (or, TPO consents, its class), for
     the stated purpose, or for any purpose when the partner states none."""
-    partner = reader.partner
-    if reader.purpose is not None:
-        return consents_for_partner(partner=partner, purpose=reader.purpose, now=now)
-    return consents_active(now=now).filter(
-        Q(recipient_partner=partner)
-        | Q(recipient_partner__isnull=True, recipient_class=partner.kind)
-    )
+    return consents_for_partner(partner=reader.partner, purpose=reader.purpose, now=now)
 
 
 def _consent_for(reader: Reader, client_id, kinds: list[str], now: datetime) -> Consent | None:
-    if reader.purpose is not None:
-        return consent_covering(
-            partner=reader.partner, client=client_id, purpose=reader.purpose, kinds=kinds, now=now
-        )
-    for consent in _partner_consents(reader, now).filter(client_id=client_id):
-        if covers_kinds(consent, kinds):
-            return consent
-    return None
+    return consent_covering(
+        partner=reader.partner, client=client_id, purpose=reader.purpose, kinds=kinds, now=now
+    )
 
 
 def _client_for(
