@@ -11,10 +11,24 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from backend.partners.models import Consent, ConsentExpiry, InformationKind, PartnerKind, Scope
+from services.clock import local_today
 from services.consent import document_checksum
 from services.partners import partner_create
+from tests.factories import SiteFactory, placed_client
 
 ALL_SCOPES = list(Scope.values)
+
+
+def austin_today() -> dt.date:
+    """Today at the Austin site (America/Chicago), where the services count days;
+    UTC's date is a day ahead every evening."""
+    return local_today(SiteFactory.time_zone, timezone.now())
+
+
+@pytest.fixture
+def client_in_care(network, users):
+    """An Austin client in detox, placed by the Austin coordinator."""
+    return placed_client(network.austin_detox, users.austin)
 
 
 def oauth_token(client_id: str, client_secret: str, scope: str | None = None):
@@ -71,8 +85,8 @@ def make_consent(users):
             "information_description": "Dates of admission and discharge, levels of care.",
             "right_to_revoke_stated": True,
             "expiry": ConsentExpiry.DATE,
-            "expires_on": timezone.now().date() + dt.timedelta(days=365),
-            "signed_on": timezone.now().date() - dt.timedelta(days=1),
+            "expires_on": austin_today() + dt.timedelta(days=365),
+            "signed_on": austin_today() - dt.timedelta(days=1),
             "signed_by": f"{client.first_name} {client.last_name}",
             "recorded_by": users.austin,
             "recorded_at": timezone.now(),

@@ -15,9 +15,8 @@ from django.utils import timezone
 from backend.partners.api.serializers import DISCLOSURE_CSV_COLUMNS
 from backend.partners.models import PartnerKind
 from services import consent as consents
-from services.clock import local_today
 from tests.api.helpers import assert_problem
-from tests.factories import SiteFactory, placed_client
+from tests.partner_fixtures import austin_today as _today
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +29,6 @@ def payer(make_partner):
     return make_partner(
         "Lone Star Health Plan", scopes=["clients:read"], kind=PartnerKind.HEALTH_PLAN
     )
-
-
-@pytest.fixture
-def client_in_care(network, users):
-    return placed_client(network.austin_detox, users.austin)
-
-
-def _today():
-    """Today at the Austin site (America/Chicago), where the services count days;
-    UTC's date is a day ahead every evening."""
-    return local_today(SiteFactory.time_zone, timezone.now())
 
 
 def consent_body(payer, **changes) -> dict:

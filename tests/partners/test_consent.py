@@ -13,9 +13,8 @@ from backend.audit.models import AuditEvent
 from backend.partners.models import Consent, ConsentExpiry, Disclosure, PartnerKind
 from services import consent as consents
 from services import episodes
-from services.clock import local_today
 from services.errors import Conflict, InvalidInput, NotFound
-from tests.factories import SiteFactory, placed_client
+from tests.partner_fixtures import austin_today as _today
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +28,6 @@ def payer(make_partner):
     return make_partner(
         "Lone Star Health Plan", scopes=["clients:read"], kind=PartnerKind.HEALTH_PLAN
     )
-
-
-@pytest.fixture
-def client_in_care(network, users):
-    return placed_client(network.austin_detox, users.austin)
-
-
-def _today():
-    """Today at the Austin site (America/Chicago), where the services count days;
-    UTC's date is a day ahead every evening."""
-    return local_today(SiteFactory.time_zone, timezone.now())
 
 
 def elements(payer, **changes) -> dict:

@@ -14,10 +14,10 @@ from django.utils import timezone
 from backend.partners.models import ConsentExpiry, Disclosure, PartnerKind
 from services import consent as consents
 from services import episodes
-from services.clock import local_today
 from services.consent import PART2_NOTICE, PART2_NOTICE_HEADER
 from tests.api.helpers import assert_problem
-from tests.factories import ClientFactory, SiteFactory, placed_client
+from tests.factories import ClientFactory, placed_client
+from tests.partner_fixtures import austin_today as _today
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,6 @@ def payer(make_partner, network):
         scopes=["clients:read", "episodes:read"],
         kind=PartnerKind.HEALTH_PLAN,
     )
-
-
-@pytest.fixture
-def client_in_care(network, users):
-    return placed_client(network.austin_detox, users.austin)
-
-
-def _today():
-    """Today at the Austin site (America/Chicago), where the services count days;
-    UTC's date is a day ahead every evening."""
-    return local_today(SiteFactory.time_zone, timezone.now())
 
 
 # --- with consent ------------------------------------------------------------------
