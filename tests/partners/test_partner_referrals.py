@@ -295,3 +295,19 @@ def test_the_partner_and_staff_referral_lists_cost_the_same_queries_for_2_and_fo
 
     assert [c for c, _ in many] == [c for c, _ in few]
     assert [n for _, n in many] == [12, 12]
+
+
+def test_matching_to_an_unknown_or_a_foreign_client_is_the_same_404(
+    api, network, users, hospital
+):
+    referral_id = refer(hospital, site=str(network.austin.pk)).json()["id"]
+    houstons = placed_client(network.houston_residential, users.houston)
+    coordinator = api.as_user(users.austin)
+    url = f"/api/v1/referrals/{referral_id}/match/"
+
+    unknown = coordinator.post(url, {"client": "00000000-0000-0000-0000-000000000000"})
+    foreign = coordinator.post(url, {"client": str(houstons.pk)})
+
+    assert unknown.status_code == foreign.status_code == 404
+    assert unknown.json() == foreign.json()
+    assert Referral.objects.get(pk=referral_id).client_id is None

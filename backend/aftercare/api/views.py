@@ -46,6 +46,7 @@ from backend.network.models import Program, Site
 from services import access
 from services.aftercare import follow_ups, plans, protocol, queue
 from services.errors import InvalidInput
+from services.errors import NotFound as DomainNotFound
 from services.referrals import actions as referral_actions
 from services.referrals import partner as partner_referrals
 
@@ -412,7 +413,9 @@ class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
         data = _validated(ReferralMatchSerializer, request)
         client = Client.objects.filter(pk=data["client"]).first()
         if client is None:
-            raise InvalidInput("No such client.", field="client")
+            # As for a client the caller may not see (the service's answer): a 404,
+            # so that the two cannot be told apart.
+            raise DomainNotFound(field="client")
         partner_referrals.partner_referral_match(
             actor=request.user, referral=referral, client=client
         )
