@@ -297,9 +297,7 @@ def test_the_partner_and_staff_referral_lists_cost_the_same_queries_for_2_and_fo
     assert [n for _, n in many] == [12, 12]
 
 
-def test_matching_to_an_unknown_or_a_foreign_client_is_the_same_404(
-    api, network, users, hospital
-):
+def test_matching_to_an_unknown_or_a_foreign_client_is_the_same_404(api, network, users, hospital):
     referral_id = refer(hospital, site=str(network.austin.pk)).json()["id"]
     houstons = placed_client(network.houston_residential, users.houston)
     coordinator = api.as_user(users.austin)
