@@ -23,6 +23,15 @@ its own retry schedule (work_retry_policy: webhook deliveries retry for a
 day) and a failure hook, which records what a failed attempt leaves behind in
 the transaction that schedules the retry (the handler's own writes are rolled
 back with its failure).
+
+A kind whose effect is a slow call outside our system (a webhook's POST) is
+registered with work_handler_outside instead, so that no transaction and no
+row lock is held while the call waits. Its run claims the row with a lease
+(`claimed_until`), `prepare`s under the row lock in one short transaction,
+`perform`s the call outside any transaction, and `settle`s the result in a
+second short transaction, if its claim still holds. No other run takes the
+row while the lease lasts; a run that dies leaves the lease to lapse, and the
+sweep then wakes the row again.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -62,10 +72,34 @@ HANDLER_MODULES = (
 QUEUES = {"handoff": "handoffs", "notification": "notifications", "followup": "followups"}
 
 Handler = Callable[[WorkItem, datetime], None]
-# Called with the item (already marked for retry or failed), the exception and
-# `now`, inside the transaction that records the failure.
-FailureHook = Callable[[WorkItem, BaseException | None, datetime], None]
-_handlers: dict[str, Handler] = {}
+# Called with the item (already marked for retry or failed), the exception,
+# `now` and what an outside handler's `prepare` returned (None for other
+# handlers, or when the attempt failed before that), inside the transaction
+# that records the failure.
+FailureHook = Callable[[WorkItem, BaseException | None, datetime, Any], None]
+
+
+@dataclass(frozen=True)
+class OutsideHandler:
+    """A kind whose effect happens outside the database and may be slow.
+
+    prepare(item, now): under the item's lock, in a short transaction; checks
+        and freezes what to do, returns it, or None when there is nothing to do
+        (the item is then done).
+    perform(prepared): outside any transaction; does it, returns the result.
+    settle(item, prepared, result, now): under the item's lock again, in a
+        short transaction; records the result; raises to have it retried.
+    lease: how long a run holds its claim. It must outlast any run that is
+        still alive, so that no second run starts the same call meanwhile.
+    """
+
+    prepare: Callable[[WorkItem, datetime], Any]
+    perform: Callable[[Any], Any]
+    settle: Callable[[WorkItem, Any, Any, datetime], None]
+    lease: timedelta
+
+
+_handlers: dict[str, Handler | OutsideHandler] = {}
 _failure_hooks: dict[str, FailureHook] = {}
 
 
@@ -106,6 +140,29 @@ def work_handler(
     return register
 
 
+def work_handler_outside(
+    kind: str,
+    *,
+    prepare: Callable[[WorkItem, datetime], Any],
+    perform: Callable[[Any], Any],
+    settle: Callable[[WorkItem, Any, Any, datetime], None],
+    lease: timedelta,
+    on_failure: FailureHook | None = None,
+) -> OutsideHandler:
+    """Register `kind` to run in three steps, its call outside any transaction
+    (OutsideHandler)."""
+    handler = OutsideHandler(prepare=prepare, perform=perform, settle=settle, lease=lease)
+    _handlers[kind] = handler
+    if on_failure is not None:
+        _failure_hooks[kind] = on_failure
+    return handler
+
+
+def _unclaimed(now: datetime) -> Q:
+    """No run holds the item: never claimed, or its claim has lapsed."""
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+
+
 def _retry_delay(kind: str, attempts: int) -> timedelta:
     policy = _policies.get(kind)
     if policy is not None:
@@ -113,16 +170,18 @@ def _retry_delay(kind: str, attempts: int) -> timedelta:
     return min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
 
 
-def _after_failure(item: WorkItem, exc: BaseException | None, now: datetime) -> None:
+def _after_failure(
+    item: WorkItem, exc: BaseException | None, now: datetime, prepared: Any = None
+) -> None:
     hook = _failure_hooks.get(item.kind)
     if hook is None and item.kind not in _handlers:
         _handler_for(item.kind)  # registers the kind's module, and its hook with it
         hook = _failure_hooks.get(item.kind)
     if hook is not None:
-        hook(item, exc, now)
+        hook(item, exc, now, prepared)
 
 
-def _handler_for(kind: str) -> Handler:
+def _handler_for(kind: str) -> Handler | OutsideHandler:
     if kind not in _handlers:
         for module in HANDLER_MODULES:
             import_module(module)
@@ -150,14 +209,15 @@ def work_schedule(
 def work_cancel(*, key_prefix: str, now: datetime) -> int:
     """Cancel pending items whose key starts with `key_prefix` (no longer needed).
 
-    An item a worker is running right now is locked and left alone (SKIP
-    LOCKED): waiting for it could deadlock with its handler, which waits for
-    the row our caller holds (a hand-off, say). Handlers re-check the state
-    they act on, so that item finds nothing to do once our change commits.
+    An item a worker is running right now is locked, or claimed, and left
+    alone (SKIP LOCKED): waiting for it could deadlock with its handler, which
+    waits for the row our caller holds (a hand-off, say). Handlers re-check the
+    state they act on, so that item finds nothing to do once our change commits.
     """
     cancellable = (
         WorkItem.objects.select_for_update(skip_locked=True)
         .filter(key__startswith=key_prefix, status=WorkStatus.PENDING)
+        .filter(_unclaimed(now))
         .values_list("pk", flat=True)
     )
     return WorkItem.objects.filter(pk__in=list(cancellable)).update(
@@ -217,10 +277,12 @@ def work_wake(items: list[tuple[UUID, str]], *, now: datetime | None = None) -> 
 
 
 def work_due(*, now: datetime, limit: int = 500) -> list[tuple[UUID, str]]:
-    """Pending items that are due and whose last wake-up is older than the grace."""
+    """Pending items that are due, not claimed by a run, and whose last wake-up
+    is older than the grace."""
     stale = now - WAKE_GRACE
     return list(
         WorkItem.objects.filter(status=WorkStatus.PENDING, due_at__lte=now)
+        .filter(_unclaimed(now))
         .filter(Q(woken_at__isnull=True) | Q(woken_at__lt=stale))
         .order_by("due_at")
         .values_list("pk", "kind")[:limit]
@@ -243,16 +305,19 @@ def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
     which kills its worker (out of memory, the hard time limit) still counts,
     and an item that keeps doing so ends as "failed" instead of looping. The
     second runs the handler and marks the row done under the row lock, so its
-    effects and "done" commit together or not at all.
+    effects and "done" commit together or not at all. An outside handler's
+    kind runs in three steps instead (_run_outside), and its first transaction
+    also takes the lease.
 
-    Returns what happened: "done", "skipped" (done already, not due, or
-    another worker holds it), "retry" or "failed".
+    Returns what happened: "done", "skipped" (done already, not due, claimed
+    or held by another run), "retry" or "failed".
     """
     now = resolve_now(now)
     with transaction.atomic():
         item = (
             WorkItem.objects.select_for_update(skip_locked=True)
             .filter(pk=item_id, status=WorkStatus.PENDING, due_at__lte=now)
+            .filter(_unclaimed(now))
             .first()
         )
         if item is None:
@@ -260,12 +325,20 @@ def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
         if item.attempts >= item.max_attempts:
             item.status = WorkStatus.FAILED
             item.finished_at = now
+            item.claimed_until = None
             item.last_error = item.last_error or "Gave up: every attempt ended its worker."
-            item.save(update_fields=["status", "finished_at", "last_error", "updated_at"])
+            item.save(
+                update_fields=["status", "finished_at", "claimed_until", "last_error", "updated_at"]
+            )
             _after_failure(item, None, now)
             return "failed"
         item.attempts += 1
-        item.save(update_fields=["attempts", "updated_at"])
+        handler = _outside_handler(item.kind)
+        if handler is not None:
+            item.claimed_until = now + handler.lease
+        item.save(update_fields=["attempts", "claimed_until", "updated_at"])
+    if handler is not None:
+        return _run_outside(item_id, handler, claim=item.attempts, now=now)
     try:
         with transaction.atomic():
             item = (
@@ -276,15 +349,67 @@ def work_run(item_id: UUID | str, *, now: datetime | None = None) -> str:
             if item is None:
                 return "skipped"
             _handler_for(item.kind)(item, now)
-            item.status = WorkStatus.DONE
-            item.finished_at = now
-            item.last_error = ""
-            item.save(update_fields=["status", "finished_at", "last_error", "updated_at"])
+            _mark_done(item, now)
             _test_delay_before_commit()
             return "done"
     except Exception as exc:
         logger.exception("Work item %s failed", item_id)
         return _record_failure(item_id, exc, now)
+
+
+def _run_outside(item_id, handler: OutsideHandler, *, claim: int, now: datetime) -> str:
+    """prepare, perform, settle: the call in the middle holds no transaction and
+    no lock. `claim` is the attempt this run counted: a later run that took
+    the item after our lease lapsed has counted another, and ours then records
+    nothing (its call was made, which the receiver's idempotency covers)."""
+    prepared = None
+    try:
+        with transaction.atomic():
+            item = _claimed(item_id, claim)
+            if item is None:
+                return "skipped"
+            prepared = handler.prepare(item, now)
+            if prepared is None:
+                _mark_done(item, now)
+                return "done"
+        result = handler.perform(prepared)
+        with transaction.atomic():
+            item = _claimed(item_id, claim)
+            if item is None:
+                return "skipped"
+            handler.settle(item, prepared, result, now)
+            _mark_done(item, now)
+            return "done"
+    except Exception as exc:
+        logger.exception("Work item %s failed", item_id)
+        return _record_failure(item_id, exc, now, claim=claim, prepared=prepared)
+
+
+def _outside_handler(kind: str) -> OutsideHandler | None:
+    try:
+        handler = _handler_for(kind)
+    except KeyError:
+        return None  # an unknown kind fails in the handler's step, where it is recorded
+    return handler if isinstance(handler, OutsideHandler) else None
+
+
+def _claimed(item_id, claim: int) -> WorkItem | None:
+    """The item, locked, if it is pending and still claimed by the run that
+    counted attempt `claim`. Its lock is only ever held for short
+    transactions, so this waits, briefly, rather than skipping."""
+    return (
+        WorkItem.objects.select_for_update()
+        .filter(pk=item_id, status=WorkStatus.PENDING, attempts=claim)
+        .first()
+    )
+
+
+def _mark_done(item: WorkItem, now: datetime) -> None:
+    item.status = WorkStatus.DONE
+    item.finished_at = now
+    item.last_error = ""
+    item.claimed_until = None
+    item.save(update_fields=["status", "finished_at", "last_error", "claimed_until", "updated_at"])
 
 
 # Test-only (tests/workers): seconds to hold a finished but uncommitted run
@@ -299,12 +424,17 @@ def _test_delay_before_commit() -> None:
         time.sleep(float(delay))
 
 
-def _record_failure(item_id, exc: Exception, now: datetime) -> str:
+def _record_failure(
+    item_id, exc: Exception, now: datetime, *, claim: int | None = None, prepared: Any = None
+) -> str:
     with transaction.atomic():
         item = WorkItem.objects.select_for_update().filter(pk=item_id).first()
         if item is None or item.status != WorkStatus.PENDING:
             return "skipped"
+        if claim is not None and item.attempts != claim:
+            return "skipped"  # another run claimed it since: that run decides
         # The attempt was counted when it was claimed.
+        item.claimed_until = None
         item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if item.attempts >= item.max_attempts:
             item.status = WorkStatus.FAILED
@@ -315,7 +445,7 @@ def _record_failure(item_id, exc: Exception, now: datetime) -> str:
             item.woken_at = None
             outcome = "retry"
         item.save()
-        _after_failure(item, exc, now)
+        _after_failure(item, exc, now, prepared)
         return outcome
 
 

@@ -8,7 +8,7 @@ from backend.work.models import WorkItem
 class WorkItemAdmin(OrganisationAdminOnly, admin.ModelAdmin):
     """Read-only view of the durable work; `manage.py work_status` sums it up."""
 
-    list_display = ["kind", "key", "status", "due_at", "attempts", "finished_at"]
+    list_display = ["kind", "key", "status", "due_at", "attempts", "claimed_until", "finished_at"]
     list_filter = ["status", "kind"]
     search_fields = ["key"]
     date_hierarchy = "due_at"

@@ -34,6 +34,10 @@ class WorkItem(models.Model):
     # When a wake-up was last sent through the broker; the sweep re-sends
     # only wake-ups older than its grace period.
     woken_at = models.DateTimeField(null=True, blank=True)
+    # A run of a kind whose effect happens outside any transaction (a webhook's
+    # POST) claims the row until then: no other run takes it before, and a run
+    # that died leaves it to the sweep after. Null when nobody holds it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -21,7 +21,7 @@ from backend.work.models import WorkItem, WorkStatus
 from services import episodes, transfers
 from services.consent import PART2_NOTICE, PART2_NOTICE_HEADER
 from services.referrals import partner as partner_referrals
-from services.webhook_delivery import webhook_deliver
+from services.webhook_delivery import DELIVERY_LEASE
 from services.webhooks import (
     DELIVER_KIND,
     DELIVERY_RETRIES,
@@ -30,7 +30,7 @@ from services.webhooks import (
     SKIP_SCOPE_MISSING,
     webhook_redeliver,
 )
-from services.work import work_due, work_run
+from services.work import work_due, work_run, work_schedule
 from tests.factories import ClientFactory, finish_checklist
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,8 @@ def test_an_admission_arrives_signed_once_after_two_failed_attempts(
     assert {r.headers["webhook-id"] for r in receiver.requests} == {delivery.webhook_id}
     assert receiver.accepted == [delivery.webhook_id]
     assert delivery.webhook_id.startswith("msg_")
+    # and every retry sent the first attempt's bytes (read back from the database)
+    assert len({r.body for r in receiver.requests}) == 1
     # and the body carries ids and levels only, with the §2.32 notice
     body = Webhook(receiver.secret).verify(
         receiver.requests[-1].body, receiver.requests[-1].headers
@@ -162,15 +164,28 @@ def test_a_delivery_run_twice_is_sent_once(network, users, hospital, receiver, m
     (item,) = WorkItem.objects.filter(kind=DELIVER_KIND)
     assert work_run(item.pk, now=at()) == "done"
 
-    # when the same wake-up runs again, and the handler itself runs again
+    # when the same wake-up runs again, and a second work item for the same
+    # delivery runs too
     second = work_run(item.pk, now=at(1))
-    webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk, now=at(2))
+    again = work_schedule(
+        kind=DELIVER_KIND, key="test:again", due_at=at(2), payload=item.payload, now=at(2)
+    )
+    third = work_run(again.pk, now=at(2))
 
     # then the receiver has it exactly once, and one disclosure is recorded
-    assert second == "skipped"
+    assert (second, third) == ("skipped", "done")
     assert Counter(receiver.accepted) == {WebhookDelivery.objects.get().webhook_id: 1}
     assert len(receiver.requests) == 1
     assert Disclosure.objects.filter(client=client).count() == 1
+
+
+def test_a_runs_claim_outlasts_any_live_run(settings):
+    # A run past its lease would let a second one POST the same delivery at once.
+    longest_run = dt.timedelta(
+        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.WEBHOOK_TIMEOUT_SECONDS
+    )
+
+    assert longest_run < DELIVERY_LEASE
 
 
 def test_the_delivery_log_shows_each_attempt_with_its_code_and_latency(
