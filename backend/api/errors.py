@@ -11,6 +11,7 @@ here; this is the only place that knows which HTTP status each one gets.
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import resolve
 from django.views.decorators.csrf import csrf_exempt
@@ -42,9 +43,20 @@ DRF_TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    413: "Payload too large",
     415: "Unsupported media type",
     429: "Too many requests",
 }
+
+
+MSG_BODY_TOO_LARGE = "The request body is larger than {mb} MB."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """Django refused to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
 
 
 def problem(
@@ -140,6 +152,9 @@ def _problem_for(exc):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        exc = PayloadTooLarge(MSG_BODY_TOO_LARGE.format(mb=limit))
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: let Django log it and answer 500
 

@@ -239,6 +239,10 @@ PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="300/min")
 WEBHOOKS_ALLOW_HTTP_LOCALHOST = env.bool("WEBHOOKS_ALLOW_HTTP_LOCALHOST", default=False)
 # Seconds to connect to a receiver and to wait for its answer.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# The largest request body Django reads (its default is 2.5 MB). A consent's signed
+# document may be 10 MB (services.consent.MAX_DOCUMENT_BYTES): 13.4 MB base64-encoded
+# in its JSON body, with the form's other fields. A larger body is a 413 problem.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 14 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

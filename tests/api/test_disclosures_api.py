@@ -8,10 +8,12 @@ import datetime as dt
 import io
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from backend.api.errors import MSG_BODY_TOO_LARGE
 from backend.partners.api.serializers import DISCLOSURE_CSV_COLUMNS
 from backend.partners.models import PartnerKind
 from services import consent as consents
@@ -63,6 +65,51 @@ def _disclose(partner, client, consent, at, kinds=("episodes",)):
 
 
 # --- recording, reading, revoking ---------------------------------------------------------
+
+
+def test_a_document_of_10_mb_is_taken_and_one_byte_more_is_a_400_naming_document(
+    api, users, client_in_care, payer
+):
+    # given a signed scan of exactly 10 MB, and one a byte larger
+    austin = api.as_user(users.austin)
+    url = f"/api/v1/clients/{client_in_care.pk}/consents/"
+    limit = consents.MAX_DOCUMENT_BYTES
+    assert limit == 10 * 1024 * 1024
+    at_limit = b"%PDF-1.4 " + b"x" * (limit - 9)
+
+    # when each is recorded, base64-encoded in the JSON body
+    taken = austin.post(
+        url, consent_body(payer, document=base64.b64encode(at_limit).decode()), format="json"
+    )
+    refused = austin.post(
+        url,
+        consent_body(payer, document=base64.b64encode(at_limit + b"x").decode()),
+        format="json",
+    )
+
+    # then the first is kept whole, and the second is a 400 naming the document
+    assert taken.status_code == 201, taken.content[:300]
+    assert taken.json()["document_sha256"] == consents.document_checksum(at_limit)
+    body = assert_problem(refused, 400, fields=["document"])
+    assert body["errors"][0]["message"] == consents.MSG_DOCUMENT_TOO_LARGE.format(mb=10)
+    assert client_in_care.consents.count() == 1
+
+
+def test_a_body_too_large_for_any_document_is_a_413_problem(api, users, client_in_care, payer):
+    # given a body over the largest Django reads (a 10 MB document base64 fits under it)
+    huge = b"x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    # when it is sent as a consent
+    response = api.as_user(users.austin).post(
+        f"/api/v1/clients/{client_in_care.pk}/consents/",
+        consent_body(payer, document=base64.b64encode(huge).decode()),
+        format="json",
+    )
+
+    # then it is a problem document, not Django's HTML page, and nothing is recorded
+    body = assert_problem(response, 413, code="payload_too_large")
+    assert body["detail"] == MSG_BODY_TOO_LARGE.format(mb=14)
+    assert client_in_care.consents.count() == 0
 
 
 def test_a_coordinator_records_a_consent_as_json_and_fetches_its_document(
