@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from backend.audit.api.views import CSV_COLUMNS
+from backend.audit.api.views import CSV_COLUMNS, CSV_MAX_ROWS
 from backend.audit.models import USER_AGENT_MAX_LENGTH, AuditAction, AuditEvent
 from services.audit import audit_origin, audit_record
 from services.audit_trail import MSG_TO_BEFORE_FROM
@@ -249,6 +249,35 @@ def test_the_trail_as_csv_has_a_row_per_event_and_the_filters_apply(api, users, 
         ("update", str(trail.first), "coordinator.austin"),
         ("view", str(trail.first), "coordinator.austin"),
     ]
+
+
+def test_the_csv_holds_at_most_the_newest_10_000_rows(api, users):
+    # given one client's trail of 10,001 reads, a second apart
+    client_id = uuid.uuid4()
+    assert CSV_MAX_ROWS == 10_000
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            at=NOW - dt.timedelta(seconds=n),
+            actor=users.austin,
+            action=AuditAction.VIEW,
+            object_type="client",
+            object_id=uuid.uuid4(),
+            client_id=client_id,
+        )
+        for n in range(CSV_MAX_ROWS + 1)
+    )
+    oldest = AuditEvent.objects.filter(client_id=client_id).order_by("at").first()
+
+    # when the organisation admin asks for that trail as CSV
+    response = api.as_user(users.admin).get(AUDIT, {"format": "csv", "client": str(client_id)})
+
+    # then it has the newest 10,000, newest first, and leaves the oldest out
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == CSV_MAX_ROWS
+    assert str(oldest.object_id) not in {r["object_id"] for r in rows}
+    stamps = [r["at"] for r in rows]
+    assert stamps == sorted(stamps, reverse=True)
 
 
 def test_an_empty_csv_still_has_its_header(api, users, trail):

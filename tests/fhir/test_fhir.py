@@ -24,6 +24,7 @@ from services.consent import PART2_NOTICE, PART2_NOTICE_HEADER, PART2_SECURITY_L
 from services.fhir import MSG_NOT_FOUND
 from services.partners import partner_create, partner_suspend
 from tests.factories import ClientFactory, placed_client
+from tests.partner_fixtures import austin_today
 
 pytestmark = pytest.mark.django_db
 
@@ -423,6 +424,45 @@ def test_anything_but_a_read_is_a_405_outcome(api, users, journey, method):
     assert_outcome(response, 405, "not-supported")
 
 
+def test_head_answers_each_read_as_get_does_without_the_body(api, users, journey):
+    # given the FHIR reads of an Austin client, for its coordinator
+    staff = api.as_user(users.austin)
+    reads = [
+        ("/fhir/metadata", {}),
+        (f"/fhir/Patient/{journey.pk}", {}),
+        ("/fhir/Patient", {"_id": str(journey.pk)}),
+        ("/fhir/EpisodeOfCare", {"patient": str(journey.pk)}),
+        (f"/fhir/EpisodeOfCare/{journey.current.pk}", {}),
+        ("/fhir/Encounter", {"patient": str(journey.pk)}),
+        (f"/fhir/Encounter/{journey.detox.pk}", {}),
+    ]
+    for url, params in reads:
+        # when each is asked with GET, then with HEAD
+        audited = AuditEvent.objects.count()
+        got = staff.get(url, params)
+        by_get = AuditEvent.objects.count() - audited
+        head = staff.head(url, params)
+
+        # then HEAD has GET's status and headers, no body, and is audited as GET is
+        assert (head.status_code, got.status_code) == (200, 200), url
+        assert head["Content-Type"] == got["Content-Type"] == FHIR_JSON
+        assert head.get(PART2_NOTICE_HEADER) == got.get(PART2_NOTICE_HEADER)
+        assert head.content == b""
+        assert AuditEvent.objects.count() - audited == 2 * by_get
+
+
+def test_head_is_refused_and_not_found_as_get_is(api, users, journey):
+    # when HEAD comes without credentials, and for a client of another site
+    anonymous = APIClient().head(f"/fhir/Patient/{journey.pk}")
+    foreign = api.as_user(users.houston).head(f"/fhir/Patient/{journey.pk}")
+
+    # then the first is a 401 with its challenge, the second a 404, neither with a body
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"].startswith("Bearer")
+    assert foreign.status_code == 404
+    assert anonymous.content == foreign.content == b""
+
+
 # --- partners -----------------------------------------------------------------
 
 
@@ -523,6 +563,40 @@ def test_a_partner_reads_an_encounter_by_id_only_within_the_consent(
     assert_outcome(residential, 404, "not-found")
     (disclosure,) = Disclosure.objects.all()
     assert disclosure.resources == [{"kind": "Encounter", "id": str(journey.detox.pk)}]
+
+
+def test_of_two_covering_consents_the_most_recently_signed_wins(payer, make_consent, journey):
+    # given two consents covering the payer: one signed a month ago (recorded last,
+    # so neither the recording nor the order of creation decides), one two days ago
+    older = make_consent(
+        journey,
+        partner=payer.partner,
+        purpose="payment",
+        signed_on=austin_today() - dt.timedelta(days=30),
+        recorded_at=timezone.now(),
+    )
+    newer = make_consent(
+        journey,
+        partner=payer.partner,
+        purpose="treatment",
+        signed_on=austin_today() - dt.timedelta(days=2),
+        recorded_at=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    # when the payer reads the Patient, searches it, and searches its episodes,
+    # stating no purpose
+    read = payer.api.get(f"/fhir/Patient/{journey.pk}")
+    found = searchset(payer.api.get("/fhir/Patient", {"_id": str(journey.pk)}))
+    episodes = searchset(payer.api.get("/fhir/EpisodeOfCare", {"patient": str(journey.pk)}))
+
+    # then each went out under the newer consent, and is accounted for under it
+    link = f"http://testserver/api/v1/partner/consents/{newer.pk}/"
+    assert read.status_code == 200
+    assert consent_links(read.json()) == consent_links(found) == consent_links(episodes) == [link]
+    rows = Disclosure.objects.filter(client=journey)
+    assert rows.count() == 3
+    assert {(d.consent_id, d.purpose) for d in rows} == {(newer.pk, "treatment")}
+    assert not rows.filter(consent=older).exists()
 
 
 def test_a_stated_purpose_is_recorded_and_must_be_covered(payer, make_consent, journey):

@@ -485,6 +485,27 @@ def test_a_referral_decline_is_told_to_the_partner_who_sent_it_only(
     assert WebhookEvent.objects.count() == 1
 
 
+def test_a_receivers_redirect_is_not_followed_and_is_a_failed_attempt(
+    network, users, make_partner, receiver
+):
+    # given a receiver that answers every request with a 307 to another of its paths
+    p = make_partner("Planner", scopes=["availability:read", "webhooks:manage"])
+    subscribe(p, receiver, ["availability.changed"])
+    receiver.redirect_to = receiver.url.replace("/hook", "/elsewhere")
+
+    # when an availability change is delivered
+    admit(network, users, new_client(network))
+    run_due(at())
+
+    # then the one request went where the partner registered, none where it pointed
+    assert [(r.path, r.answered) for r in receiver.requests] == [("/hook", 307)]
+    # and the attempt is logged as failed, and retried by the schedule
+    delivery = WebhookDelivery.objects.get()
+    assert list(delivery.attempt_log.values_list("status_code", "error")) == [(307, "HTTP 307")]
+    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.PENDING, at(1))
+    assert WorkItem.objects.get(kind=DELIVER_KIND).due_at == at(1)
+
+
 # --- signatures ---------------------------------------------------------------------
 
 
