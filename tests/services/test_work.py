@@ -23,7 +23,10 @@ from services.work import (
     RUN_TASK,
     WAKE_GRACE,
     queue_for,
+    work_cancel,
+    work_due,
     work_handler,
+    work_handler_outside,
     work_run,
     work_schedule,
     work_status,
@@ -49,9 +52,54 @@ def _boom(item, now):
     raise RuntimeError("the partner system said no")
 
 
+# A kind whose call runs outside any transaction: `perform` notes the claim it
+# sees; payload "fail" makes the call fail, "taken_over_at" has another run take
+# the item (at that instant) while the first one's call is out.
+OUTSIDE_LEASE = dt.timedelta(minutes=3)
+claims_seen: list = []
+settled: list[tuple] = []
+failures: list[tuple] = []
+takeovers: list[str] = []
+
+
+def _outside_prepare(item, now):
+    return {"key": item.key, "at": now}
+
+
+def _outside_perform(prepared):
+    calls.append(prepared["key"])
+    row = WorkItem.objects.get(key=prepared["key"])
+    claims_seen.append(row.claimed_until)
+    if "taken_over_at" in row.payload and len(calls) == 1:  # the first run only
+        later = dt.datetime.fromisoformat(row.payload["taken_over_at"])
+        takeovers.append(work_run(row.pk, now=later))
+    return "no" if row.payload.get("fail") else "ok"
+
+
+def _outside_settle(item, prepared, result, now):
+    if result != "ok":
+        raise RuntimeError("the receiver said no")
+    settled.append((item.key, prepared["at"]))
+
+
+def _outside_failed(item, exc, now, prepared):
+    failures.append((item.status, prepared))
+
+
+work_handler_outside(
+    "test.outside",
+    prepare=_outside_prepare,
+    perform=_outside_perform,
+    settle=_outside_settle,
+    lease=OUTSIDE_LEASE,
+    on_failure=_outside_failed,
+)
+
+
 @pytest.fixture(autouse=True)
 def _no_calls_yet():
-    calls.clear()
+    for noted in (calls, claims_seen, settled, failures, takeovers):
+        noted.clear()
 
 
 def _item(key="test:1", *, kind="test.count", due_at=NOW, **fields) -> WorkItem:
@@ -267,6 +315,79 @@ def test_an_item_that_keeps_failing_gives_up_after_its_attempts(db):
     assert (item.status, item.attempts) == (WorkStatus.FAILED, 3)
     assert item.finished_at is not None
     assert item.last_error.startswith("RuntimeError")
+
+
+# --- a call outside any transaction, under a claim --------------------------------
+
+
+def test_an_outside_call_runs_under_a_claim_and_is_settled_once(db):
+    # given a due item of a kind whose call runs outside any transaction
+    item = _item(kind="test.outside")
+
+    # when it runs, and the same wake-up runs again
+    outcomes = [work_run(item.pk, now=NOW), work_run(item.pk, now=NOW)]
+
+    # then the call was made once, with the row claimed for the lease, and settled
+    assert outcomes == ["done", "skipped"]
+    assert calls == ["test:1"]
+    assert claims_seen == [NOW + OUTSIDE_LEASE]
+    assert settled == [("test:1", NOW)]
+    item.refresh_from_db()
+    assert (item.status, item.attempts, item.claimed_until) == (WorkStatus.DONE, 1, None)
+
+
+def test_a_claimed_item_is_not_run_swept_or_cancelled_until_the_claim_lapses(db):
+    # given a due item that a run (which died) claimed until a minute from now
+    until = NOW + dt.timedelta(minutes=1)
+    item = _item(kind="test.outside", attempts=1, claimed_until=until)
+
+    # when a wake-up, the sweep and a cancellation come before the claim lapses
+    early = work_run(item.pk, now=NOW)
+    swept_early = work_due(now=until - dt.timedelta(seconds=1))
+    cancelled = work_cancel(key_prefix="test:", now=NOW)
+
+    # then none touches it; once it lapses the sweep finds it and a run does it
+    assert (early, swept_early, cancelled) == ("skipped", [], 0)
+    assert work_due(now=until) == [(item.pk, "test.outside")]
+    assert work_run(item.pk, now=until) == "done"
+    assert calls == ["test:1"]
+    item.refresh_from_db()
+    assert (item.status, item.attempts) == (WorkStatus.DONE, 2)
+
+
+def test_a_run_whose_claim_was_taken_over_records_nothing(db):
+    # given an item that another run takes once this run's lease has lapsed,
+    # while this run's call is still out
+    later = NOW + OUTSIDE_LEASE
+    item = _item(kind="test.outside", payload={"taken_over_at": later.isoformat()})
+
+    # when the first run comes back from its call
+    outcome = work_run(item.pk, now=NOW)
+
+    # then the second run settled it, and the first recorded nothing
+    assert (outcome, takeovers) == ("skipped", ["done"])
+    assert calls == ["test:1", "test:1"]
+    assert settled == [("test:1", later)]
+    item.refresh_from_db()
+    assert (item.status, item.attempts) == (WorkStatus.DONE, 2)
+
+
+def test_a_failed_outside_call_is_retried_and_its_hook_gets_the_prepared_step(db):
+    # given an item whose call fails
+    item = _item(kind="test.outside", payload={"fail": True})
+
+    # when it runs
+    outcome = work_run(item.pk, now=NOW)
+
+    # then the failure is recorded for a retry, the claim cleared, and the hook
+    # was given what `prepare` froze
+    assert outcome == "retry"
+    assert failures == [(WorkStatus.PENDING, {"key": "test:1", "at": NOW})]
+    assert settled == []
+    item.refresh_from_db()
+    assert (item.status, item.attempts, item.claimed_until) == (WorkStatus.PENDING, 1, None)
+    assert item.due_at == NOW + dt.timedelta(minutes=1)
+    assert item.last_error == "RuntimeError: the receiver said no"
 
 
 # --- the sweep ------------------------------------------------------------------
