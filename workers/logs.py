@@ -77,7 +77,7 @@ def _with_request_id(make_record):
 
 @after_setup_logger.connect(dispatch_uid="workers.logs.root_handlers")
 @after_setup_task_logger.connect(dispatch_uid="workers.logs.task_handlers")
-def _request_ids_on_worker_lines(logger=None, **kwargs) -> None:
+def request_ids_on_worker_lines(logger=None, **kwargs) -> None:
     """Celery has set up the worker's logging (it sends this for the root logger, then for
     the task logger)."""
     if not getattr(logging.getLogRecordFactory(), "adds_request_id", False):
