@@ -16,7 +16,6 @@ worker writes lines as the web does.
 from __future__ import annotations
 
 import logging
-import uuid
 
 from celery.signals import (
     after_setup_logger,
@@ -27,7 +26,7 @@ from celery.signals import (
 )
 from django.conf import settings
 
-from backend.logs import NO_REQUEST, JsonFormatter, current_request_id
+from backend.logs import NO_REQUEST, JsonFormatter, current_request_id, request_id_from
 
 HEADER = "request_id"
 
@@ -43,18 +42,15 @@ def _carry_request_id(headers=None, **kwargs) -> None:
         headers.setdefault(HEADER, request_id)
 
 
-def _sent_request_id(task) -> str | None:
-    sent = getattr(task.request, HEADER, None)
-    if sent is None:
-        sent = (getattr(task.request, "headers", None) or {}).get(HEADER)
-    return sent if isinstance(sent, str) and sent else None
-
-
 @task_prerun.connect(dispatch_uid="workers.logs.take_request_id")
 def _take_request_id(task_id=None, task=None, **kwargs) -> None:
-    request_id = _sent_request_id(task) or current_request_id.get()
-    if request_id == NO_REQUEST:
-        request_id = str(uuid.uuid4())
+    # The message's headers are the task's request context (Celery's Context attributes).
+    sent = getattr(task.request, HEADER, None)
+    if sent is None:
+        # In-process: the caller's id; a worker's task sent from no request: a new one.
+        sent = current_request_id.get()
+    # Checked as a caller's X-Request-ID is, since it is written into every line.
+    request_id = request_id_from(sent if isinstance(sent, str) and sent != NO_REQUEST else None)
     _tokens[task_id] = current_request_id.set(request_id)
 
 
