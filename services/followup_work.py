@@ -413,9 +413,8 @@ def _escalate(item: WorkItem, now: datetime) -> None:
     notify(
         recipients=escalation_recipients(follow_up.site),
         kind="followup.escalated",
-        title=(
-            f"Follow-up needs attention: client {follow_up.client.mrn}, {follow_up.milestone_name}"
-        ),
+        # No identifier of the client: the link shows who, to those who may see them.
+        title=f"Follow-up needs attention: {follow_up.milestone_name}",
         body=f"{what} Assigned to {assignee}. Follow-up /api/v1/follow-ups/{follow_up.pk}/.",
         key=f"followup:{follow_up.pk}:escalated:{reason}",
         subject_type="follow_up",

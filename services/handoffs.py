@@ -235,11 +235,11 @@ def handoff_cancel_for(*, transfer: Transfer, now: datetime) -> None:
 
 
 def _describe(handoff: Handoff) -> tuple[str, str]:
-    # Minimum necessary: the MRN and the programs, never clinical notes, since
-    # a notification may leave the system by email.
+    # Minimum necessary: the programs and the link, never the client's name or MRN nor
+    # clinical notes (docs/security.md, "Logs"); the link shows who, to those who may see.
     transfer = handoff.transfer
     when = f" planned for {transfer.planned_for:%Y-%m-%d}" if transfer.planned_for else ""
-    subject = f"client {transfer.client.mrn} from {transfer.from_program} to {transfer.to_program}"
+    subject = f"from {transfer.from_program} to {transfer.to_program}"
     return subject, f"Hand-off /api/v1/handoffs/{handoff.pk}/{when}."
 
 

@@ -10,8 +10,10 @@ and every token issued under it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,6 +34,15 @@ MSG_NAME_TAKEN = "A partner of this name exists."
 MSG_LAST_CREDENTIAL = "Issue a new credential before revoking the partner's last one."
 MSG_BAD_RATE = 'A rate is a number of requests per s, min, hour or day, such as "120/min".'
 MSG_NOT_ORG_ADMIN = "Only organisation admins manage partners."
+MSG_BAD_ORIGIN = (
+    "{origin!r} is not an origin: give scheme://host[:port], https only "
+    "(http only for http://localhost), with no path, query or wildcard."
+)
+MSG_TOO_MANY_ORIGINS = "A partner lists at most {limit} origins."
+MAX_ORIGINS = 20
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,49 @@ def scopes_parse(scopes: list[str]) -> list[str]:
                 field="scopes",
             )
     return sorted(set(scopes), key=Scope.values.index)
+
+
+def origin_parse(origin: str) -> str:
+    """One browser origin as the browser sends it in `Origin`: lower case, without the
+    scheme's default port. https only, except http://localhost (a partner's developer)."""
+    text = origin.strip() if isinstance(origin, str) else ""
+    error = InvalidInput(MSG_BAD_ORIGIN.format(origin=origin), field="allowed_origins")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise error from exc
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if (
+        parts.path
+        or parts.query
+        or parts.fragment
+        or text.endswith(("?", "#"))
+        or len(host) > 253
+        or not _HOST.fullmatch(host)
+        or parts.netloc.lower() not in (host, f"{host}:{port}")
+    ):
+        raise error
+    if not (scheme == "https" or (scheme == "http" and host == "localhost")):
+        raise error
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def origins_parse(origins: list[str]) -> list[str]:
+    """A partner's list of origins, each checked and normalised, duplicates dropped."""
+    parsed = list(dict.fromkeys(origin_parse(origin) for origin in origins))
+    if len(parsed) > MAX_ORIGINS:
+        raise InvalidInput(MSG_TOO_MANY_ORIGINS.format(limit=MAX_ORIGINS), field="allowed_origins")
+    return parsed
+
+
+def origin_allowed(origin: str) -> bool:
+    """Whether an active partner lists `origin`. One query on the small partners table,
+    on purpose uncached: a suspension or a removed origin counts from the next request."""
+    listed = Partner.objects.filter(is_active=True).values_list("allowed_origins", flat=True)
+    return any(origin in origins for origins in listed)
 
 
 def sites_by_code(codes: list[str]) -> list[Site]:
@@ -109,6 +163,7 @@ def partner_create(
     sites: list[Site],
     contact_email: str = "",
     rate_limit: str = "",
+    allowed_origins: list[str] = (),
     actor: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> tuple[Partner, Credential]:
@@ -131,13 +186,14 @@ def partner_create(
         scopes=scopes_parse(scopes),
         contact_email=contact_email,
         rate_limit=rate_parse(rate_limit),
+        allowed_origins=origins_parse(list(allowed_origins)),
         created_at=now,
     )
     partner.sites.set(sites)
     return partner, credential_add(partner=partner)
 
 
-UPDATABLE = ("kind", "scopes", "sites", "contact_email", "rate_limit")
+UPDATABLE = ("kind", "scopes", "sites", "contact_email", "rate_limit", "allowed_origins")
 
 
 @transaction.atomic
@@ -161,6 +217,8 @@ def partner_update(
         partner.scopes = scopes_parse(changes["scopes"])
     if "rate_limit" in changes:
         partner.rate_limit = rate_parse(changes["rate_limit"])
+    if "allowed_origins" in changes:
+        partner.allowed_origins = origins_parse(changes["allowed_origins"])
     partner.save()
     if "sites" in changes:
         partner.sites.set(changes["sites"])

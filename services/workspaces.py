@@ -28,7 +28,7 @@ from backend.care.models import (
 from backend.handoffs.models import Handoff, HandoffItem, HandoffStatus
 from backend.network.models import Program, Site
 from backend.partners.models import Urgency
-from services import access, census, clients
+from services import access, audit_trail, census, clients
 from services.aftercare import protocol, queue
 from services.capacity import programs_with_occupancy
 from services.clock import local_today, resolve_now
@@ -319,6 +319,26 @@ def client_journey(user, client: Client) -> Journey:
     )
     journey.entries = _timeline(journey)
     return journey
+
+
+# The client page shows this many of the latest audit events (the rest: the CSV).
+CLIENT_AUDIT_SHOWN = 25
+
+
+@dataclass
+class ClientAudit:
+    events: list
+    # Older events exist than those shown.
+    more: bool
+
+
+def client_audit(user, client: Client) -> ClientAudit | None:
+    """The latest audit events of the client's record, newest first, for an organisation
+    admin; None for anyone else, before any query of the trail is made."""
+    if not audit_trail.audit_trail_readable_by(user):
+        return None
+    rows = list(audit_trail.audit_events(reader=user, client=client.pk)[: CLIENT_AUDIT_SHOWN + 1])
+    return ClientAudit(events=rows[:CLIENT_AUDIT_SHOWN], more=len(rows) > CLIENT_AUDIT_SHOWN)
 
 
 def _timeline(journey: Journey) -> list[dict]:

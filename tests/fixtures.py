@@ -68,3 +68,14 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture
+def eager():
+    """Celery without a broker, as in the demo, whatever REDIS_URL says."""
+    from workers import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -39,6 +39,9 @@ app.conf.beat_schedule = {
 }
 app.autodiscover_tasks(["workers"])
 
+# Request ids into tasks and onto the worker's log lines (workers/logs.py).
+import workers.logs  # noqa: E402, F401
+
 
 @app.task(name="workers.ping", ignore_result=True)
 def ping() -> str:

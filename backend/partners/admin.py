@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from backend.accounts.admin_access import AuditedReads, OrganisationAdminOnly
 from backend.partners.models import (
+    PARTNER_SETTINGS,
     Consent,
     Disclosure,
     InformationKind,
@@ -25,17 +26,48 @@ from services import access
 from services import consent as consents
 from services.clock import site_today
 from services.errors import DomainError
-from services.partners import credential_add, credentials_of, partner_create, scopes_parse
+from services.partners import (
+    credential_add,
+    credentials_of,
+    origins_parse,
+    partner_create,
+    scopes_parse,
+)
+
+
+class OriginsField(forms.CharField):
+    """A partner's browser origins, one a line (the model keeps a JSON list)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
 class PartnerForm(forms.ModelForm):
+    allowed_origins = OriginsField(
+        required=False,
+        help_text="Browser origins whose pages may call the partner API, the token endpoint "
+        "and FHIR (CORS), one a line: https://app.example.org[:port]; http only for "
+        "http://localhost. Empty: none.",
+    )
+
     class Meta:
         model = Partner
-        fields = ["name", "kind", "scopes", "sites", "rate_limit", "contact_email", "is_active"]
+        fields = list(PARTNER_SETTINGS)
 
     def clean_scopes(self):
         try:
             return scopes_parse(list(self.cleaned_data["scopes"] or []))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean_allowed_origins(self):
+        try:
+            return origins_parse(self.cleaned_data["allowed_origins"])
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
 
@@ -86,6 +118,7 @@ class PartnerAdmin(OrganisationAdminEdits, admin.ModelAdmin):
             sites=[],
             contact_email=obj.contact_email,
             rate_limit=obj.rate_limit,
+            allowed_origins=obj.allowed_origins,
         )
         obj.pk = partner.pk
         obj.user_id = partner.user_id

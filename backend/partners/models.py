@@ -61,6 +61,10 @@ class Partner(models.Model):
     # A DRF rate ("120/min"); empty: settings.PARTNER_RATE_LIMIT.
     rate_limit = models.CharField(max_length=20, blank=True)
     contact_email = models.EmailField(blank=True)
+    # The browser origins ("https://host[:port]") whose pages may call the partner API,
+    # the token endpoint and FHIR across origins (CORS; backend/partners/cors.py).
+    # Empty: none. Checked by services.partners.origins_parse.
+    allowed_origins = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
 
@@ -69,6 +73,19 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# What an organisation admin sets about a partner (the admin's form, the API's fields).
+PARTNER_SETTINGS = (
+    "name",
+    "kind",
+    "scopes",
+    "sites",
+    "rate_limit",
+    "contact_email",
+    "allowed_origins",
+    "is_active",
+)
 
 
 class InformationKind(models.TextChoices):

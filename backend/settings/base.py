@@ -61,12 +61,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "oauth2_provider",
     "axes",
+    "corsheaders",
 ]
 
 MIDDLEWARE = [
     # First, so that every log line of the request carries its id (backend/logs.py).
     "backend.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # High, as django-cors-headers asks: it answers a partner origin's preflight itself.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files keep their caching (backend/security.py).
     "backend.security.NoStoreMiddleware",
@@ -199,6 +202,23 @@ CACHES = {
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+
+# CORS (django-cors-headers): closed by default, no origin listed here. Only the partner
+# surfaces below answer cross-origin requests, and only for an origin an active partner
+# lists (Partner.allowed_origins, backend/partners/cors.py). Partners send a bearer token,
+# never cookies, so credentials stay off.
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_URLS_REGEX = r"^/(api/v1/partner/|oauth/token/|fhir/)"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-request-id",
+]
+CORS_EXPOSE_HEADERS = ["location", "part2-notice", "retry-after", "x-request-id"]
+CORS_PREFLIGHT_MAX_AGE = 600
 
 # Partner systems sign in with OAuth2 client credentials (django-oauth-toolkit):
 # POST /oauth/token/, then `Authorization: Bearer <token>` (docs/partners.md).
@@ -379,6 +399,15 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker's lines carry the id of the request or sweep their task works for
+# (workers/logs.py puts `request_id` on every record).
+CELERY_WORKER_LOG_FORMAT = (
+    "[%(asctime)s: %(levelname)s/%(processName)s] [%(request_id)s] %(message)s"
+)
+CELERY_WORKER_TASK_LOG_FORMAT = (
+    "[%(asctime)s: %(levelname)s/%(processName)s] [%(request_id)s] "
+    "%(task_name)s[%(task_id)s]: %(message)s"
+)
 # A wake-up is sent after a commit, inside a web request: with Redis down it
 # must fail fast (the sweep re-sends it), not hold the response for seconds.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
@@ -390,6 +419,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0.2,
 }
 
+# "plain" lines here, "json" in production; the worker's lines follow it (workers/logs.py).
+LOG_FORMAT = "plain"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

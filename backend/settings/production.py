@@ -48,7 +48,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logs -----------------------------------------------------------------------------------
-# JSON lines for the log collector, each with its request's id (backend/logs.py).
+# JSON lines for the log collector, each with its request's id (backend/logs.py); the
+# worker's lines too (workers/logs.py).
+LOG_FORMAT = "json"
 LOGGING = {
     **LOGGING,  # noqa: F405
     "formatters": {"json": {"()": "backend.logs.JsonFormatter"}},

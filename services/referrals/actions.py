@@ -232,9 +232,10 @@ def _tell_receiving_team(item: WorkItem, now: datetime) -> None:
     notify(
         recipients=access.program_team(referral.to_program),
         kind="referral.opened",
-        title=f"Referral back into care: client {referral.client.mrn}",
+        # No identifier of the client: the link shows who, to those who may see them.
+        title=f"Referral back into care: to {referral.to_program}",
         body=(
-            f"The alumni team referred client {referral.client.mrn} to {referral.to_program}. "
+            f"The alumni team referred a client to {referral.to_program}. "
             f"Referral /api/v1/referrals/{referral.pk}/."
         ),
         key=f"referral:{referral.pk}:opened",

@@ -384,15 +384,6 @@ def test_ops_work_does_not_exist_for_anyone_but_org_admins(api, users, viewer):
     assert_problem(response, 404, code="not_found")
 
 
-@pytest.fixture
-def eager():
-    """Celery without a broker, as in the demo, whatever REDIS_URL says."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
-
-
 def test_health_answers_200_with_the_database_ok(client, db, eager):
     # when a probe asks, without credentials
     response = client.get("/health/")

@@ -1,5 +1,6 @@
 """Logs hold no personal data, are JSON lines in production, and carry the request id."""
 
+import io
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ from django.test import Client
 
 from backend.logs import JsonFormatter, RequestIdFilter, current_request_id
 from services.client_contact import ConsoleSMS
+from workers.logs import request_ids_on_worker_lines
 
 
 def test_the_console_sms_logs_neither_the_number_nor_the_text(caplog):
@@ -100,3 +102,29 @@ def test_the_id_is_forgotten_once_the_response_is_done():
     Client().get("/health/")
 
     assert current_request_id.get() == "-"
+
+
+def test_a_workers_lines_are_json_in_production_and_each_carries_the_id(settings):
+    # given Celery has just set up a worker's handler, with production's log format
+    settings.LOG_FORMAT = "json"
+    stream = io.StringIO()
+    logger = logging.getLogger("continuum.test.worker")
+    logger.handlers[:] = [logging.StreamHandler(stream)]
+    logger.propagate = False
+    factory = logging.getLogRecordFactory()
+    try:
+        request_ids_on_worker_lines(logger=logger)
+
+        # when a task running for request "req-json-1" logs
+        token = current_request_id.set("req-json-1")
+        try:
+            logger.warning("work item %s failed", "x")
+        finally:
+            current_request_id.reset(token)
+    finally:
+        logging.setLogRecordFactory(factory)
+        logger.handlers[:] = []
+
+    # then the line is one JSON object carrying the id
+    entry = json.loads(stream.getvalue())
+    assert (entry["message"], entry["request_id"]) == ("work item x failed", "req-json-1")

@@ -640,7 +640,8 @@ def test_the_third_failed_attempt_escalates_to_the_sites_lead_once(network, user
     assert escalations() == [("lead.austin", key)]
     notification = Notification.objects.get(key=key)
     client = Client.objects.get(pk=follow_up.client_id)
-    assert client.mrn in notification.title
+    assert client.mrn not in notification.title + notification.body
+    assert notification.title == f"Follow-up needs attention: {follow_up.milestone_name}"
     assert "3 contact attempts" in notification.body
     assert f"/api/v1/follow-ups/{follow_up.pk}/" in notification.body
 

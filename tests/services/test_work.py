@@ -497,7 +497,12 @@ def test_the_receiving_team_is_told_of_a_new_handoff_with_the_mrn_and_no_clinica
     # then each member of Houston's team has one notice, minimum necessary
     assert _recipients("handoff.created") == {"coordinator.houston", "manager.houston"}
     for notice in Notification.objects.filter(kind="handoff.created"):
-        assert transfer.client.mrn in notice.title
+        assert (
+            notice.title
+            == f"Incoming transfer: from {transfer.from_program} to {transfer.to_program}"
+        )
+        assert f"/api/v1/handoffs/{transfer.handoff.pk}/" in notice.body
+        assert transfer.client.mrn not in notice.title + notice.body
         assert "Librium" not in notice.title + notice.body
         assert (notice.subject_type, notice.subject_id) == ("handoff", transfer.handoff.pk)
 

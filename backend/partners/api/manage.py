@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from backend.api.schema import problem_responses
 from backend.api.viewsets import VisibleModelViewSet
 from backend.network.models import Site
-from backend.partners.models import Partner, PartnerKind, Scope
+from backend.partners.models import PARTNER_SETTINGS, Partner, PartnerKind, Scope
 from services import partners
 from services.errors import InvalidInput
 
@@ -38,22 +38,16 @@ class NewCredentialSerializer(serializers.Serializer):
 class PartnerSerializer(serializers.ModelSerializer):
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.choices))
     sites = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Browser origins whose pages may call the partner API, the token endpoint "
+        "and FHIR across origins (CORS). Empty: none.",
+    )
     credentials = serializers.SerializerMethodField()
 
     class Meta:
         model = Partner
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "scopes",
-            "sites",
-            "rate_limit",
-            "contact_email",
-            "is_active",
-            "created_at",
-            "credentials",
-        ]
+        fields = ["id", *PARTNER_SETTINGS, "created_at", "credentials"]
         read_only_fields = fields
         extra_kwargs = {"rate_limit": {"allow_blank": True}, "contact_email": {"allow_blank": True}}
 
@@ -82,6 +76,14 @@ class PartnerWriteSerializer(serializers.Serializer):
         help_text='Requests per period, such as "120/min"; blank: the platform default.',
     )
     contact_email = serializers.EmailField(required=False, allow_blank=True)
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        required=False,
+        max_length=partners.MAX_ORIGINS,
+        help_text="Browser origins allowed to call the partner surfaces (CORS): "
+        '"https://host[:port]" each; http only for "http://localhost[:port]". '
+        "Replaces the list.",
+    )
 
 
 class PartnerUpdateSerializer(PartnerWriteSerializer):
@@ -113,6 +115,7 @@ PARTNER_EXAMPLE = {
     "sites": [SITE_ID],
     "rate_limit": "",
     "contact_email": "integrations@st-example.org",
+    "allowed_origins": ["https://portal.st-example.org"],
     "is_active": True,
     "created_at": "2026-12-07T15:04:05Z",
     "credentials": [{"client_id": "hY3kq0...", "created": "2026-12-07T15:04:05Z"}],
@@ -156,13 +159,18 @@ MANAGE_ERRORS = problem_responses(400, 404)
         ],
     ),
     partial_update=extend_schema(
-        summary="Change a partner's scopes, sites, rate limit or contact",
+        summary="Change a partner's scopes, sites, rate limit, contact or browser origins",
         description="Takes effect on the partner's next request.",
         request=PartnerUpdateSerializer,
         responses={200: PartnerSerializer, **MANAGE_ERRORS},
         examples=[
             OpenApiExample(
                 "Add a scope", request_only=True, value={"scopes": ["availability:read"]}
+            ),
+            OpenApiExample(
+                "Let its portal call the partner API from the browser",
+                request_only=True,
+                value={"allowed_origins": ["https://portal.st-example.org"]},
             ),
             OpenApiExample("Changed", value=PARTNER_EXAMPLE, response_only=True),
         ],
@@ -232,6 +240,7 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleMo
             sites=_sites(data["sites"]),
             contact_email=data.get("contact_email", ""),
             rate_limit=data.get("rate_limit", ""),
+            allowed_origins=data.get("allowed_origins", []),
         )
         answer = {
             "partner": PartnerSerializer(self.get_queryset().get(pk=partner.pk)).data,

@@ -4,8 +4,12 @@ transfer's own steps are in views/transfers.py, follow-ups in views/follow_ups.p
 
 A client the user may not see is a 404 page, as the API answers. Opening the
 page is a read of the record (a `view` row for the client, one for the
-journey, a `list` row per follow-up shown).
+journey, a `list` row per follow-up shown). An organisation admin also sees the
+latest events of the client's audit trail, read before this visit's own rows are
+written; reading the trail is not itself audited, as on GET /api/v1/audit/.
 """
+
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -68,7 +72,10 @@ def discharge_form(request, client, data=None):
 def client_page(request, client_id):
     client = _client_or_404(request, client_id)
     journey = workspaces.client_journey(request.user, client)
-    context = {"client": client, "journey": journey, "forms": {}}
+    audit = workspaces.client_audit(request.user, client)
+    context = {"client": client, "journey": journey, "forms": {}, "audit": audit}
+    if audit is not None:
+        context["audit_csv"] = f"{reverse('audit')}?{urlencode({'client': client.pk})}&format=csv"
     if journey.sees_record:
         if journey.current_placement is None:
             context["forms"]["admit"] = admit_form(request, client)
