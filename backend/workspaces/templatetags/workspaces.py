@@ -24,15 +24,25 @@ def span(value: dt.timedelta | None) -> str:
     return f"{minutes} min"
 
 
+class SiteTime(dt.datetime):
+    """An instant already in its site's zone. Django's `date` and `time` filters
+    convert an aware datetime to the request's zone (UTC here) unless it says
+    `convert_to_local_time = False`, which this one does."""
+
+    convert_to_local_time = False
+
+
 @register.filter
 def local(value: dt.datetime | None, zone) -> dt.datetime | None:
-    """An instant in a site's time zone (a Site, or a zone name)."""
+    """An instant in a site's time zone (a Site, or a zone name), which the
+    `date` filter then writes as the site's clock shows it."""
     if value is None:
         return None
     from zoneinfo import ZoneInfo
 
     name = getattr(zone, "time_zone", zone)
-    return value.astimezone(ZoneInfo(name))
+    at_site = value.astimezone(ZoneInfo(name))
+    return SiteTime.combine(at_site.date(), at_site.timetz())
 
 
 @register.filter
