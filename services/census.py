@@ -18,6 +18,8 @@ on the site's zone.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 from collections.abc import Callable, Iterable
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -52,6 +54,7 @@ from backend.census.models import CensusSnapshot
 from backend.network.models import LevelCode, Program, Site
 from services import access
 from services.capacity import count_subquery
+from services.census_history import SNAPSHOT_JOB
 from services.clock import day_start, local_today, resolve_now
 from services.errors import InvalidInput, NotFound
 from services.locks import job_lock
@@ -395,10 +398,20 @@ def _compute_days(
             hi=per_zone(zones, lambda z: day_start(after_last, z), zone_field),
         )
 
+    # The same tests against constants (the earliest zone's lo, the latest
+    # zone's hi) change no answer, but let PostgreSQL read the range's rows from
+    # the indexes on (program, ended_at) instead of every row of the history.
+    lo_min = min(day_start(after_first, z) for z in zones)
+    hi_max = max(day_start(after_last, z) for z in zones)
     zone_of_stay = "program__site__time_zone"
-    stays = bounds(Placement.objects.filter(program_id__in=ids), zone_of_stay).filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gte=F("lo")), started_at__lt=F("hi")
-    )
+    stays = bounds(
+        Placement.objects.filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gte=lo_min),
+            program_id__in=ids,
+            started_at__lt=hi_max,
+        ),
+        zone_of_stay,
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=F("lo")), started_at__lt=F("hi"))
     began = _day_counts(stays, "program_id", _local_day("started_at", zones, zone_of_stay))
     ended = _day_counts(
         stays.filter(ended_at__lt=F("hi")),
@@ -416,7 +429,12 @@ def _compute_days(
         transfer_id=OuterRef("pk"), to_status__in=ENDED
     ).order_by("at")
     holds = (
-        bounds(Transfer.objects.filter(to_program_id__in=ids), zone_of_hold)
+        bounds(
+            Transfer.objects.filter(to_program_id__in=ids, requested_at__lt=hi_max).exclude(
+                status__in=ENDED, updated_at__lt=lo_min
+            ),
+            zone_of_hold,
+        )
         .filter(requested_at__lt=F("hi"))
         .exclude(status__in=ENDED, updated_at__lt=F("lo"))
         .alias(
@@ -482,7 +500,9 @@ def census_daily(
 ) -> list[dict]:
     """Midnight census per site-local day and program, for the days of the range
     that have ended at the program's site. Stored figures (the nightly
-    snapshots) are used where they exist; missing days are computed.
+    snapshots) are used where they exist and are not stale; the other days are
+    computed from the history, for the programs that have such days only. A
+    stale day keeps the capacity it was recorded with.
 
     A program closed since (not active) keeps the days that were stored while it
     ran, so that closing a program does not rewrite the past; it has no other days.
@@ -493,33 +513,65 @@ def census_daily(
         Q(is_active=True) | Exists(stored_in_range.filter(program_id=OuterRef("pk")))
     )
     program_rows = list(programs.values(*PROGRAM_FIELDS, "is_active"))
-    stored = {
-        (s["program_id"], s["day"]): s
-        for s in stored_in_range.filter(program_id__in=[r["id"] for r in program_rows]).values(
-            "program_id", "day", "occupied", "reserved", "capacity"
-        )
-    }
-    wanted = {r["id"]: _complete_days(r, date_from, date_to, now) for r in program_rows}
-    for row in program_rows:
-        if not row["is_active"]:
-            wanted[row["id"]] = [day for day in wanted[row["id"]] if (row["id"], day) in stored]
-    missing_days = sorted(
-        {day for pid, days in wanted.items() for day in days if (pid, day) not in stored}
+    # {program: {day: (program, day, occupied, reserved, capacity, stale)}}, read
+    # in the order of the unique index (program, day) and grouped as it comes:
+    # each row's key is a date, each program's UUID is hashed once.
+    stored_rows = (
+        stored_in_range.filter(program_id__in=[r["id"] for r in program_rows])
+        .order_by("program_id", "day")
+        .values_list("program_id", "day", "occupied", "reserved", "capacity", "stale")
     )
-    computed = _compute_days(program_rows, missing_days)
+    snapshots = {
+        pid: {row[1]: row for row in group}
+        for pid, group in itertools.groupby(stored_rows, key=operator.itemgetter(0))
+    }
+    wanted, missing = {}, {}
+    for row in program_rows:
+        pid, stored = row["id"], snapshots.get(row["id"], {})
+        days = _complete_days(row, date_from, date_to, now)
+        if not row["is_active"]:
+            days = [day for day in days if day in stored]
+        wanted[pid] = days
+        missing[pid] = [day for day in days if day not in stored or stored[day][5]]
+    computed = _compute_days(
+        [r for r in program_rows if missing[r["id"]]],
+        sorted({day for days in missing.values() for day in days}),
+    )
 
     out = []
     for row in sorted(program_rows, key=program_order):
-        for day in wanted[row["id"]]:
-            snapshot = stored.get((row["id"], day))
-            if snapshot is not None:
-                figures = _figures(snapshot["capacity"], snapshot["occupied"], snapshot["reserved"])
+        pid, columns = row["id"], program_columns(row)
+        stored = snapshots.get(pid, {})
+        for day in wanted[pid]:
+            snapshot = stored.get(day)
+            if snapshot is not None and not snapshot[5]:
+                figures, fresh = _figures(snapshot[4], snapshot[2], snapshot[3]), True
             else:
-                figures = _figures(row["capacity"], *computed[(row["id"], day)])
-            out.append(
-                {"day": day, **program_columns(row), **figures, "stored": snapshot is not None}
-            )
+                capacity = row["capacity"] if snapshot is None else snapshot[4]
+                figures, fresh = _figures(capacity, *computed[(pid, day)]), False
+            out.append({"day": day, **columns, **figures, "stored": fresh})
     out.sort(key=lambda r: r["day"])  # stable: by day, then site, level, program
+    return out
+
+
+# --- stored figures: the nightly snapshot and corrections of the history -------------
+
+SNAPSHOT_CHUNK_DAYS = 92  # days recorded per transaction by a long backfill
+
+
+def census_history_first_day() -> dt.date | None:
+    """The first day any site's history can have someone in care: the UTC day
+    before the first placement began (None without placements)."""
+    first = Placement.objects.order_by("started_at").values_list("started_at", flat=True).first()
+    return None if first is None else first.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def _chunks(first: dt.date, last: dt.date, size: int) -> list[tuple[dt.date, dt.date]]:
+    out = []
+    while first <= last:
+        end = min(last, first + dt.timedelta(days=size - 1))
+        out.append((first, end))
+        first = end + dt.timedelta(days=1)
     return out
 
 
@@ -534,15 +586,18 @@ def census_snapshot_fill(
     progress: Callable[[str], None] | None = None,
 ) -> int | None:
     """Record the midnight census of every active program for each ended day of
-    the window that has no stored figure yet; returns the rows written.
+    the window that has no stored figure yet, and record again every stale
+    figure of those programs (of any day); returns the rows written.
 
     The window is the last CENSUS_SNAPSHOT_BACKFILL_DAYS days up to yesterday
-    at each site, so a missed night (or week) is filled in by the next run.
-    Idempotent: a (program, day) is written once. One run at a time records:
-    a second, concurrent run returns None at once (or, with `wait`, waits its
-    turn), and a unique constraint backs it. `recompute` records the figures of
-    the window again, after a late correction of the history, keeping the
-    capacity each day was recorded with.
+    at each site (or `date_from`..`date_to`), so a missed night (or week) is
+    filled in by the next run. A long window is recorded SNAPSHOT_CHUNK_DAYS
+    days per transaction, so an interrupted backfill keeps what it wrote and
+    the next run goes on from there. Idempotent: a (program, day) is written
+    once. One run at a time records: a second, concurrent run returns None at
+    once (or, with `wait`, waits its turn), and a unique constraint backs it.
+    `recompute` records the figures of the window again, keeping the capacity
+    each day was recorded with.
     """
     now = resolve_now(now)
     programs = Program.objects.filter(is_active=True)
@@ -557,43 +612,82 @@ def census_snapshot_fill(
         yesterday = local_today(row["site__time_zone"], now) - dt.timedelta(days=1)
         last = min(date_to or yesterday, yesterday)
         wanted[row["id"]] = _program_days(row, date_from or (yesterday - backfill), last)
-    first = min((days[0] for days in wanted.values() if days), default=None)
-    if first is None:
-        return 0
-    window = CensusSnapshot.objects.filter(
-        program_id__in=list(wanted),
-        day__gte=first,
-        day__lte=max(max(d) for d in wanted.values() if d),
-    )
-    with transaction.atomic():
-        if not job_lock("census_snapshot_fill", wait=wait):
-            return None  # another run is recording these very days
-        recorded_capacity = {}
-        if recompute:
-            again = window.filter(day__gte=date_from or first, day__lte=date_to or dt.date.max)
-            recorded_capacity = {
-                (r["program_id"], r["day"]): r["capacity"]
-                for r in again.values("program_id", "day", "capacity")
-            }
-            again.delete()
-        done = set(window.values_list("program_id", "day"))
-        todo = {pid: [d for d in days if (pid, d) not in done] for pid, days in wanted.items()}
-        missing_days = sorted({d for days in todo.values() for d in days})
-        if progress:
-            progress(f"{sum(map(len, todo.values()))} program-days to record")
-        computed = _compute_days(program_rows, missing_days, progress)
-        capacity = {r["id"]: r["capacity"] for r in program_rows}
-        rows = [
-            CensusSnapshot(
-                program_id=pid,
-                day=day,
-                occupied=computed[(pid, day)][0],
-                reserved=computed[(pid, day)][1],
-                capacity=recorded_capacity.get((pid, day), capacity[pid]),
-                recorded_at=now,
+    ids = list(wanted)
+    if recompute:  # the stale figures are recorded again below, in place
+        first_wanted = min((d[0] for d in wanted.values() if d), default=dt.date.max)
+        CensusSnapshot.objects.filter(
+            program_id__in=ids, day__gte=date_from or first_wanted, day__lte=date_to or dt.date.max
+        ).update(stale=True)
+
+    days = sorted({d for ds in wanted.values() for d in ds})
+    written = 0
+    chunks = _chunks(days[0], days[-1], SNAPSHOT_CHUNK_DAYS) if days else []
+    for n, (first, last) in enumerate(chunks, 1):
+        with transaction.atomic():
+            if not job_lock(SNAPSHOT_JOB, wait=wait):
+                return None if n == 1 else written  # another run is recording
+            done = set(
+                CensusSnapshot.objects.filter(
+                    program_id__in=ids, day__gte=first, day__lte=last
+                ).values_list("program_id", "day")
             )
-            for pid, days in todo.items()
-            for day in days
-        ]
-        CensusSnapshot.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+            todo = {
+                pid: [d for d in ds if first <= d <= last and (pid, d) not in done]
+                for pid, ds in wanted.items()
+            }
+            written += _snapshots_record(program_rows, todo, now)
+        if progress:
+            count = sum(map(len, todo.values()))
+            progress(f"{first} to {last}: recorded {count} program-days ({n}/{len(chunks)})")
+    with transaction.atomic():
+        if not job_lock(SNAPSHOT_JOB, wait=wait):
+            return written or None
+        refreshed = _snapshots_refresh(program_rows, now)
+    if progress:
+        progress(f"recorded {refreshed} stale program-days again")
+    return written + refreshed
+
+
+def _snapshots_record(program_rows: list[dict], todo: dict, now: dt.datetime) -> int:
+    """Insert the figures of the (program, day)s of `todo`, computed from the history."""
+    computed = _compute_days(program_rows, sorted({d for days in todo.values() for d in days}))
+    capacity = {r["id"]: r["capacity"] for r in program_rows}
+    rows = [
+        CensusSnapshot(
+            program_id=pid,
+            day=day,
+            occupied=computed[(pid, day)][0],
+            reserved=computed[(pid, day)][1],
+            capacity=capacity[pid],
+            recorded_at=now,
+        )
+        for pid, days in todo.items()
+        for day in days
+    ]
+    CensusSnapshot.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)
+
+
+def _snapshots_refresh(program_rows: list[dict], now: dt.datetime) -> int:
+    """Record again the stale figures of these programs, in place (each keeps
+    the capacity it was recorded with). Their rows are locked first, so a
+    change of the history marking them stale meanwhile waits, then marks them
+    stale again."""
+    stale = list(
+        CensusSnapshot.objects.select_for_update()
+        .filter(program_id__in=[r["id"] for r in program_rows], stale=True)
+        .order_by("program_id", "day")
+    )
+    if not stale:
+        return 0
+    with_stale = {s.program_id for s in stale}
+    computed = _compute_days(
+        [r for r in program_rows if r["id"] in with_stale], sorted({s.day for s in stale})
+    )
+    for snapshot in stale:
+        snapshot.occupied, snapshot.reserved = computed[(snapshot.program_id, snapshot.day)]
+        snapshot.stale, snapshot.recorded_at = False, now
+    CensusSnapshot.objects.bulk_update(
+        stale, ["occupied", "reserved", "stale", "recorded_at"], batch_size=2000
+    )
+    return len(stale)

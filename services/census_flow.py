@@ -10,6 +10,7 @@ number of programs, days and time zones.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import (
     Avg,
@@ -18,6 +19,7 @@ from django.db.models import (
     Expression,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Q,
     QuerySet,
     Value,
@@ -35,40 +37,52 @@ from services.census import (
     PROGRAM_COLUMNS,
     PROGRAM_FIELDS,
     census_programs,
-    per_zone,
     program_columns,
     program_order,
-    program_zones,
 )
 from services.clock import day_start, last_days, resolve_now
 
 # --- movement -----------------------------------------------------------------------
 
 
-def _range_bounds(
-    qs: QuerySet, zones: set[str], date_from: dt.date, date_to: dt.date, zone_field: str
-) -> QuerySet:
-    """Alias each row with the instants its site's days `date_from`..`date_to`
-    begin and end: `range_start` (inclusive) and `range_end` (exclusive)."""
-    return _zone_range_bounds(qs, {zone: (date_from, date_to) for zone in zones}, zone_field)
+def _within(
+    field: str,
+    program_field: str,
+    program_rows: list[dict],
+    span_of: Callable[[str], tuple[dt.date, dt.date]],
+) -> Q:
+    """`field` within its program's range of site-local days: for each time zone
+    of the programs, `program_field` one of that zone's programs and `field`
+    from the midnight that begins the zone's first day to the one that ends its
+    last. Constants per zone (no join to the site, no CASE), so PostgreSQL reads
+    only the range's rows from an index on (program, `field`)."""
+    by_zone: dict[str, list] = {}
+    for row in program_rows:
+        by_zone.setdefault(row["site__time_zone"], []).append(row["id"])
+    if not by_zone:
+        return Q(pk__in=[])
+    within = Q()
+    for zone, ids in sorted(by_zone.items()):
+        first, last = span_of(zone)
+        within |= Q(
+            **{
+                f"{program_field}__in": ids,
+                f"{field}__gte": day_start(first, zone),
+                f"{field}__lt": day_start(last + dt.timedelta(days=1), zone),
+            }
+        )
+    return within
 
 
-def _zone_range_bounds(
-    qs: QuerySet, spans: dict[str, tuple[dt.date, dt.date]], zone_field: str
-) -> QuerySet:
-    """As `_range_bounds`, with each zone's own days: `spans[zone]` is the
-    (first, last) site-local day of the range for the sites of that zone."""
-    return qs.alias(
-        range_start=per_zone(spans, lambda z: day_start(spans[z][0], z), zone_field),
-        range_end=per_zone(
-            spans, lambda z: day_start(spans[z][1] + dt.timedelta(days=1), z), zone_field
-        ),
+def _earliest(
+    program_rows: list[dict], span_of: Callable[[str], tuple[dt.date, dt.date]]
+) -> dt.datetime:
+    """The first instant of any program's range (the earliest zone's first midnight)."""
+    zones = {row["site__time_zone"] for row in program_rows}
+    return min(
+        (day_start(span_of(zone)[0], zone) for zone in zones),
+        default=dt.datetime.max.replace(tzinfo=dt.UTC),
     )
-
-
-def _in_span(field: str) -> Q:
-    """`field` within the row's own range (aliases of `_zone_range_bounds`)."""
-    return Q(**{f"{field}__gte": F("range_start"), f"{field}__lt": F("range_end")})
 
 
 MOVEMENT_FIELDS = (
@@ -97,9 +111,9 @@ def census_movement(
 ) -> list[dict]:
     """Per program, what moved during a range of site-local days: admissions,
     discharges (in all and by type), completed transfers in and out, and the
-    transfers out by direction. Five queries in all (the time zones, the
-    programs, then three grouped counts: stays begun, stays ended by discharge,
-    transfers out), whatever the number of programs, sites and zones.
+    transfers out by direction. Four queries in all (the programs, then three
+    grouped counts: stays begun, stays ended by discharge, transfers out),
+    whatever the number of programs, sites and zones.
 
     The range is either `date_from`..`date_to` (the same days at every site), or
     `days` (with `now`, default the current instant): the last `days` site-local
@@ -116,48 +130,42 @@ def census_movement(
         raise ValueError("census_movement: give `days`, or both `date_from` and `date_to`.")
 
     programs = census_programs(user, site_id=site_id, level=level)
-    zones = program_zones(programs)
-    if days is not None:
-        spans = {zone: last_days(zone, days, now) for zone in zones}
-    else:
-        spans = {zone: (date_from, date_to) for zone in zones}
+    program_rows = sorted(programs.values(*PROGRAM_FIELDS), key=program_order)
 
     def span_of(zone: str) -> tuple[dt.date, dt.date]:
-        # A zone first seen by the second query (a site added in between) counts nothing.
-        if zone in spans:
-            return spans[zone]
         return last_days(zone, days, now) if days is not None else (date_from, date_to)
 
-    program_rows = sorted(programs.values(*PROGRAM_FIELDS), key=program_order)
-    ids = [r["id"] for r in program_rows]
-    in_range = {"started": _in_span("started_at"), "ended": _in_span("ended_at")}
+    earliest = _earliest(program_rows, span_of)
     # Stays begun in the range: an admission, or the arrival of a transfer
-    # (completed transfers are exactly the placements opened by one).
-    begun = _zone_range_bounds(
-        Placement.objects.filter(program_id__in=ids), spans, "program__site__time_zone"
-    ).filter(in_range["started"])
+    # (completed transfers are exactly the placements opened by one). A
+    # completion is recorded at or after the arrival, so only transfers
+    # completed since the range began are joined.
+    begun = Placement.objects.annotate(
+        arrival=FilteredRelation("transfer_in", condition=Q(transfer_in__updated_at__gte=earliest))
+    ).filter(_within("started_at", "program_id", program_rows, span_of))
     # Episodes discharged in the range, at the program of their last stay.
-    discharged = (
-        _zone_range_bounds(
-            Placement.objects.filter(program_id__in=ids), spans, "program__site__time_zone"
-        )
-        .filter(in_range["ended"])
-        .filter(episode__discharged_at=F("ended_at"))
+    discharged = Placement.objects.filter(
+        _within("ended_at", "program_id", program_rows, span_of),
+        episode__discharged_at=F("ended_at"),
+        episode__discharged_at__gte=earliest,
     )
     # Completed transfers out: the old stay ends at the arrival, in the sending site's days.
-    moved = _zone_range_bounds(
-        Transfer.objects.filter(from_program_id__in=ids, status=TransferStatus.COMPLETED),
-        spans,
-        "from_program__site__time_zone",
-    ).filter(_in_span("from_placement__ended_at"))
+    # (The range is tested on the old placement's own columns, which are the
+    # transfer's from_program, so that PostgreSQL reads them from its index.)
+    moved = Transfer.objects.filter(
+        _within("from_placement__ended_at", "from_placement__program_id", program_rows, span_of),
+        from_program_id__in=[r["id"] for r in program_rows],
+        status=TransferStatus.COMPLETED,
+        updated_at__gte=earliest,
+    )
     same_level = Q(to_program__level_id=F("from_program__level_id"))
     same_site = Q(to_program__site_id=F("from_program__site_id"))
-    figures: dict = {pid: dict.fromkeys(MOVEMENT_FIELDS, 0) for pid in ids}
+    figures: dict = {r["id"]: dict.fromkeys(MOVEMENT_FIELDS, 0) for r in program_rows}
     for grouped, key in (
         (
             begun.values("program_id").annotate(
-                admissions=Count("pk", filter=Q(transfer_in__isnull=True)),
-                transfers_in=Count("pk", filter=Q(transfer_in__isnull=False)),
+                admissions=Count("pk", filter=Q(arrival__isnull=True)),
+                transfers_in=Count("pk", filter=Q(arrival__isnull=False)),
             ),
             "program_id",
         ),
@@ -246,27 +254,30 @@ def length_of_stay(
     """Length of stay in days, per program (or per site and level with by="level"):
     count, average and median of the placements completed during the site-local
     days `date_from`..`date_to`, and of the stays still open now (their length
-    so far). Four queries, whatever the number of programs."""
+    so far). Three queries (the programs, then the completed and the open
+    stays), whatever the number of programs."""
     now = resolve_now(now)
     programs = census_programs(user, site_id=site_id, level=level)
-    zones = program_zones(programs)
     keys = ["program_id"] if by == "program" else ["program__site_id", "program__level_id"]
-    of_programs = Placement.objects.filter(program__in=programs.values("pk"))
-    ended = _range_bounds(
-        of_programs, zones, date_from, date_to, "program__site__time_zone"
-    ).filter(ended_at__gte=F("range_start"), ended_at__lt=F("range_end"))
+    program_rows = sorted(programs.values(*PROGRAM_FIELDS), key=program_order)
+    ended = Placement.objects.filter(
+        _within("ended_at", "program_id", program_rows, lambda zone: (date_from, date_to))
+    )
     completed = _stay_figures(
         ended,
         ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField()),
         keys,
     )
     current = _stay_figures(
-        of_programs.filter(ended_at__isnull=True, started_at__lte=now),
+        Placement.objects.filter(
+            program_id__in=[r["id"] for r in program_rows],
+            ended_at__isnull=True,
+            started_at__lte=now,
+        ),
         ExpressionWrapper(Value(now) - F("started_at"), output_field=DurationField()),
         keys,
     )
 
-    program_rows = sorted(programs.values(*PROGRAM_FIELDS), key=program_order)
     out, seen = [], set()
     for row in program_rows:
         key = (row["id"],) if by == "program" else (row["site_id"], row["level_id"])

@@ -20,6 +20,7 @@ from backend.network.models import Program
 from services import access, reactions, webhooks
 from services.audit import audit_record
 from services.capacity import capacity_claim
+from services.census_history import census_history_changed, census_history_lock
 from services.clock import check_not_future, resolve_now, site_today
 from services.errors import (
     MSG_BEFORE_BIRTH,
@@ -53,6 +54,7 @@ def episode_admit(
     if not program.is_active:
         raise InvalidInput(MSG_PROGRAM_INACTIVE, field="program")
 
+    census_history_lock(at=admitted_at, now=now)
     client = client_lock(client.pk)
     if site_today(program.site, admitted_at) < client.date_of_birth:
         raise InvalidInput(MSG_BEFORE_BIRTH, field="admitted_at")
@@ -80,6 +82,7 @@ def episode_admit(
             )
     except IntegrityError as exc:  # the database's guarantee behind the checks above
         raise ClientAlreadyInCare() from exc
+    census_history_changed(programs=[program], since=admitted_at)
     audit_record(
         actor=actor,
         action=AuditAction.ADMIT,
@@ -128,11 +131,12 @@ def episode_discharge(
     if discharge_type not in DischargeType.values:
         raise InvalidInput(f'"{discharge_type}" is not a discharge type.', field="discharge_type")
 
+    census_history_lock(at=discharged_at, now=now)
     client_lock(episode.client_id)
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if not episode.is_open:
         raise EpisodeClosed()
-    placement = Placement.objects.select_related("program").get(
+    placement = Placement.objects.select_related("program__site").get(
         episode=episode, ended_at__isnull=True
     )
     access.require_program_team(actor, placement.program)
@@ -141,6 +145,7 @@ def episode_discharge(
 
     placement.ended_at = discharged_at
     placement.save(update_fields=["ended_at"])
+    census_history_changed(programs=[placement.program], since=discharged_at)
     episode.discharged_at = discharged_at
     episode.discharged_by = actor
     episode.discharge_type = discharge_type
@@ -149,8 +154,10 @@ def episode_discharge(
         update_fields=["discharged_at", "discharged_by", "discharge_type", "discharge_notes"]
     )
 
-    pending = Transfer.objects.select_for_update().filter(
-        episode=episode, status__in=ACTIVE_TRANSFER_STATUSES
+    pending = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("to_program__site")
+        .filter(episode=episode, status__in=ACTIVE_TRANSFER_STATUSES)
     )
     for transfer in pending:
         record_transition(

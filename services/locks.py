@@ -4,6 +4,8 @@ and a job lock for work that one run at a time is enough for.
 Every write about a client locks the client's row first, so that one
 client's admissions, transfers and discharges queue up instead of
 interleaving, and no two transactions can wait on each other in a circle.
+A change of the history dated in the past takes the census snapshot's job
+lock in shared mode before all of them (services/census_history.py).
 (SQLite, the demo database, serialises all writers and ignores these.)
 """
 
@@ -35,7 +37,13 @@ def clients_lock(client_ids: Iterable[UUID]) -> None:
 def transfer_lock(transfer_id: UUID) -> Transfer:
     return (
         Transfer.objects.select_for_update(of=("self",))
-        .select_related("from_program__level", "to_program__level", "from_placement")
+        .select_related(
+            "from_program__level",
+            "from_program__site",
+            "to_program__level",
+            "to_program__site",
+            "from_placement",
+        )
         .get(pk=transfer_id)
     )
 
@@ -63,3 +71,14 @@ def job_lock(name: str, *, wait: bool = False) -> bool:
             return True
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [name])
         return cursor.fetchone()[0]
+
+
+def job_lock_shared(name: str) -> None:
+    """Wait for, then take, the job lock `name` in shared mode for this
+    transaction: any number of holders at once, but never while a run of the
+    job holds it (and the job's run waits for them, or gives up). On SQLite,
+    nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", [name])

@@ -30,6 +30,7 @@ from backend.network.models import Program
 from services import access, handoffs, reactions, webhooks
 from services.audit import audit_record
 from services.capacity import capacity_claim
+from services.census_history import census_history_changed, census_history_lock
 from services.clock import check_not_future, resolve_now
 from services.errors import (
     MSG_ARRIVAL_BEFORE_APPROVAL,
@@ -78,6 +79,8 @@ def record_transition(
     transfer.save(
         update_fields=["status", "updated_at", "to_placement", "capacity_override_reason"]
     )
+    # The destination's holds changed at `now` (reserved from approval to the end).
+    census_history_changed(programs=[transfer.to_program], since=now)
     event = TransferEvent.objects.create(
         transfer=transfer,
         number=transfer.events.count() + 1,
@@ -281,6 +284,7 @@ def transfer_complete(
     now = resolve_now(now)
     arrived_at = arrived_at or now
     check_not_future(arrived_at, now, "arrived_at")
+    census_history_lock(at=arrived_at, now=now)
     client_lock(transfer.client_id)
     transfer = transfer_lock(transfer.pk)
     access.require_program_team(actor, transfer.to_program)
@@ -310,6 +314,7 @@ def transfer_complete(
         program_id=transfer.to_program_id,
         started_at=arrived_at,
     )
+    census_history_changed(programs=[transfer.from_program, transfer.to_program], since=arrived_at)
     record_transition(
         transfer=transfer,
         to_status=TransferStatus.COMPLETED,

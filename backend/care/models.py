@@ -101,6 +101,14 @@ class Episode(models.Model):
                 name="episode_discharge_type_iff_discharged",
             ),
         ]
+        indexes = [
+            # Movement: the episodes discharged during a range of days.
+            models.Index(
+                fields=["discharged_at"],
+                condition=Q(discharged_at__isnull=False),
+                name="episode_discharged",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Episode of {self.client} from {self.admitted_at:%Y-%m-%d}"
@@ -252,6 +260,13 @@ class Transfer(models.Model):
             models.Index(
                 fields=["to_program", "requested_at", "updated_at", "status", "id", "to_placement"],
                 name="transfer_to_prog_requested",
+            ),
+            # Movement: the transfers completed since a day (a completion is
+            # recorded at or after the arrival, so no earlier one arrived in it).
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status=TransferStatus.COMPLETED),
+                name="transfer_completed_since",
             ),
         ]
 

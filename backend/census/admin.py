@@ -6,8 +6,8 @@ from backend.census.models import CensusSnapshot
 
 @admin.register(CensusSnapshot)
 class CensusSnapshotAdmin(OrganisationAdminOnly, admin.ModelAdmin):
-    list_display = ("day", "program", "occupied", "reserved", "capacity", "recorded_at")
-    list_filter = ("program__site", "program__level")
+    list_display = ("day", "program", "occupied", "reserved", "capacity", "recorded_at", "stale")
+    list_filter = ("stale", "program__site", "program__level")
     date_hierarchy = "day"
     list_select_related = ("program", "program__site")
 

@@ -429,6 +429,42 @@ def test_daily_answers_the_stored_figures(api, network, users, story):
     assert changed["stored"] is True
 
 
+def test_a_discharge_entered_late_makes_the_stored_days_it_changes_computed(
+    api, network, users, story
+):
+    # given the days to 19 Nov recorded (A in Austin residential since 18 Nov)
+    params = {"site": str(network.austin.pk), "from": "2026-11-08", "to": "2026-11-19"}
+    census.census_snapshot_fill(now=NOW)
+    residential = row_of(
+        get(api, users.austin, DAILY, **params).json(),
+        network.austin_residential,
+        day="2026-11-18",
+    )
+    assert (residential["occupied"], residential["stored"]) == (1, True)
+
+    # when A's discharge is entered now, dated 18 Nov 20:00 UTC (14:00 in Austin)
+    episode = network.austin_residential.placements.get(ended_at=None).episode
+    discharged = api.as_user(users.austin).post(
+        f"/api/v1/episodes/{episode.pk}/discharge/",
+        {"discharge_type": "completed", "discharged_at": "2026-11-18T20:00:00Z"},
+    )
+    assert discharged.status_code == 200, discharged.content
+
+    # then residential's 18 and 19 Nov are computed from the history, the other
+    # programs' days and residential's earlier days are still the stored ones
+    rows = get(api, users.austin, DAILY, **params).json()
+    for day in ("2026-11-18", "2026-11-19"):
+        row = row_of(rows, network.austin_residential, day=day)
+        assert (row["occupied"], row["stored"]) == (0, False)
+    assert row_of(rows, network.austin_residential, day="2026-11-17")["stored"] is True
+    assert all(r["stored"] for r in rows if r["program"] != str(network.austin_residential.pk))
+    # and once the next run has recorded them again, they are stored, with the same figures
+    census.census_snapshot_fill(now=NOW)
+    again = get(api, users.austin, DAILY, **params).json()
+    assert all(r["stored"] for r in again)
+    assert [{**r, "stored": False} for r in again] == [{**r, "stored": False} for r in rows]
+
+
 # --- a constant number of queries --------------------------------------------------
 
 

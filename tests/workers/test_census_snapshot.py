@@ -69,13 +69,41 @@ def test_operators_fill_a_longer_past_with_progress(network, users, db):
     austin = CensusSnapshot.objects.filter(program__site=network.austin)
     assert austin.count() >= 4 * 39
     assert not CensusSnapshot.objects.filter(program__site=network.houston).exists()
-    assert "computed" in out.getvalue() and "Recorded" in out.getvalue()
+    assert "program-days (1/1)" in out.getvalue() and "Recorded" in out.getvalue()
     # run again: nothing new
     out = StringIO()
     call_command(
         "census_snapshots", "--site", "austin", "--from", str(_days_ago(40).date()), stdout=out
     )
     assert "Recorded 0 " in out.getvalue()
+
+
+def test_operators_record_the_whole_history_once_in_blocks_with_progress(network, users, db):
+    # given a client in care for 200 days, and blocks of 92 days
+    placed_client(network.austin_detox, users.austin, started_at=_days_ago(200))
+
+    # when the operator records the whole history
+    out = StringIO()
+    call_command("census_snapshots", "--all", "--site", "austin", stdout=out)
+
+    # then every day since the day before the first stay is stored, in three blocks
+    detox = CensusSnapshot.objects.filter(program=network.austin_detox)
+    days = sorted(detox.values_list("day", flat=True))
+    assert days[0] == _days_ago(200).date() - dt.timedelta(days=1)
+    assert len(days) == (days[-1] - days[0]).days + 1 >= 200
+    assert "(3/3)" in out.getvalue()
+    assert {s.occupied for s in detox.filter(day__gte=_days_ago(198).date())} == {1}
+    # and a second run records nothing new
+    out = StringIO()
+    call_command("census_snapshots", "--all", "--site", "austin", stdout=out)
+    assert "Recorded 0 " in out.getvalue()
+
+
+def test_all_and_from_together_are_a_clear_error(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--all"):
+        call_command("census_snapshots", "--all", "--from", "2026-01-01")
 
 
 def test_an_unknown_site_is_a_clear_error(db):
