@@ -99,14 +99,17 @@ GET    /api/v1/audit/                                       404   404   404   se
 GET    /api/v1/audit/?format=csv                            404   404   404   sees  403   403   401
 GET    /api/v1/audit/?client={client}                       404   404   404   sees  403   403   401
 GET    /api/v1/census/                                      200   200   200   200   403   403   401
+GET    /api/v1/census/?site={site}                          404   404   200   200   403   403   401
 GET    /api/v1/census/?format=csv                           200   200   200   200   403   403   401
 GET    /api/v1/census/daily/                                200   200   200   200   403   403   401
+GET    /api/v1/census/daily/?site={site}                    404   404   200   200   403   403   401
 GET    /api/v1/census/daily/?format=csv                     200   200   200   200   403   403   401
 GET    /api/v1/census/movement/                             200   200   200   200   403   403   401
 GET    /api/v1/census/movement/?format=csv                  200   200   200   200   403   403   401
 GET    /api/v1/census/length-of-stay/                       200   200   200   200   403   403   401
 GET    /api/v1/census/length-of-stay/?format=csv            200   200   200   200   403   403   401
 GET    /api/v1/aftercare/metrics/                           200   200   200   200   403   403   401
+GET    /api/v1/aftercare/metrics/?site={site}               404   404   200   200   403   403   401
 GET    /api/v1/aftercare/metrics/?format=csv                200   200   200   200   403   403   401
 GET    /api/v1/levels-of-care/                              200   200   200   200   403   403   401
 GET    /api/v1/levels-of-care/{level}/                      200   200   200   200   403   403   401
@@ -138,6 +141,7 @@ GET    /api/v1/placements/?client={client}                  200   200   200   se
 GET    /api/v1/placements/{placement}/                      404   404   404   sees  403   403   401
 GET    /api/v1/transfers/                                   200   200   200   sees  403   403   401
 GET    /api/v1/transfers/?client={client}                   200   200   200   sees  403   403   401
+GET    /api/v1/transfers/?from_site={site}                  200   200   200   sees  403   403   401
 POST   /api/v1/transfers/                                   400   400   400   409   403   403   401
 GET    /api/v1/transfers/{transfer}/                        404   404   404   sees  403   403   401
 POST   /api/v1/transfers/{transfer}/approve/                404   404   404   sees  403   403   401
@@ -152,6 +156,7 @@ GET    /api/v1/notifications/                               200   200   200   20
 POST   /api/v1/notifications/{notification}/read/           404   404   404   404   403   403   401
 GET    /api/v1/follow-ups/                                  200   200   sees  sees  403   403   401
 GET    /api/v1/follow-ups/assignees/                        200   200   200   200   403   403   401
+GET    /api/v1/follow-ups/assignees/?site={site}            404   404   200   200   403   403   401
 POST   /api/v1/follow-ups/reassign/                         404   404   sees  sees  403   403   401
 GET    /api/v1/follow-ups/{follow_up}/                      404   404   sees  sees  403   403   401
 POST   /api/v1/follow-ups/{follow_up}/attempts/             404   404   400   400   403   403   401
@@ -228,6 +233,7 @@ POST   /follow-ups/{follow_up}/attempt/                     404   404   400   40
 POST   /follow-ups/{follow_up}/outcome/                     404   404   400   400   302   302   302
 POST   /follow-ups/{follow_up}/reassign/                    404   404   302   302   302   302   302
 GET    /dashboard/census/                                   200   200   200   sees  302   302   302
+GET    /dashboard/census/?site={site}                       404   404   200   sees  302   302   302
 GET    /dashboard/aftercare/                                200   200   200   200   302   302   302
 """
 
@@ -413,6 +419,8 @@ def world(django_db_setup, django_db_blocker):
             outer.__exit__(None, None, None)
 
 
+# Keys of `world.ids` that are not records of the foreign site: everyone reads them.
+NETWORK = {"level", "site", "program", "houston_iop", "alumni_coordinator"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="\w+"')
 
@@ -430,6 +438,7 @@ def missing_ids(world) -> dict:
     """The world's ids, each foreign record's swapped for an id that exists nowhere."""
     ids = {**world.ids, **{name: uuid.uuid4() for name in world.objects}}
     ids["cid"] = uuid.uuid4().hex
+    ids["mrn"] = "NOSUCHMRN"
     return ids
 
 
@@ -492,13 +501,14 @@ def test_access_matrix(world, row, role):
 
 
 def _answered_as_missing(row: str, role: str) -> bool:
-    """Cells where the foreign record must be answered as one that does not exist:
+    """Cells where a foreign record must be answered as one that does not exist:
     a 404, or a write refused for what its body names, by a caller who sees none
-    of the records the row names."""
+    of the records the row names. (Not the network's sites and programs, which
+    everyone may read; nor anon and nosc, refused before any record is looked up.)"""
     cell = ROWS[row][role]
     refused = cell == "404" or (row in BODIES and cell in {"400", "403", "404", "409"})
-    # (anon and nosc are refused before any record is looked up)
-    return role not in {"anon", "nosc"} and refused and not _named(row) & SEES[role]
+    records = _named(row) - NETWORK
+    return role not in {"anon", "nosc"} and refused and records and not records & SEES[role]
 
 
 MISSING = [(row, role) for row, role in CELLS if _answered_as_missing(row, role)]
@@ -514,7 +524,7 @@ def test_a_foreign_record_is_answered_as_one_that_does_not_exist(world, row, rol
 
     # then the answers are the same but for the ids themselves: nothing tells them apart
     def without_ids(text, ids):
-        for name in [*world.objects, "cid"]:
+        for name in [*world.objects, "cid", "mrn"]:
             text = text.replace(str(ids[name]), "<id>")
         return CSRF_TOKEN.sub("<csrf>", text)  # a new one on every page
 
