@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
@@ -305,13 +306,14 @@ def _world_build() -> SimpleNamespace:
     network = network_build()
     users = users_build(network)
     record = austin_record_build(network, users, names=DISTINCT_NAMES)
-    other = partner_create(
-        name="Vexbridge Foreign Clinic",
+    # Austin's partner, with a webhook, a delivery and a referral of its own; the
+    # client's consent names it (and no partner that calls in the matrix).
+    partner, credential = partner_create(
+        name="Brackenholt Clinic",
         kind=PartnerKind.TREATING_PROVIDER,
         scopes=ALL_SCOPES,
         sites=[network.austin],
     )
-    partner, credential = other
     subscription, delivery = webhook_with_delivery(
         partner, "https://foreign.example/hooks", status="failed"
     )
@@ -395,8 +397,12 @@ def _partner(name, scopes, sites) -> APIClient:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The foreign world and the callers, built once in a transaction that is
-    rolled back after the module; each test runs in a savepoint inside it."""
-    with django_db_blocker.unblock():
+    rolled back after the module; each test runs in a savepoint inside it.
+
+    Each request's stamp of the session's last activity is rolled back with its
+    savepoint, so the sessions would seem idle since the module began: the idle
+    timeout is a day here (tests/pages/test_session_timeout.py tests it)."""
+    with django_db_blocker.unblock(), override_settings(SESSION_IDLE_TIMEOUT_MINUTES=24 * 60):
         outer = transaction.atomic()
         outer.__enter__()
         try:
@@ -443,8 +449,10 @@ def missing_ids(world) -> dict:
 
 
 def _body_text(response) -> str:
+    """The body as text, with the headers that could carry a record's id."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode(errors="replace")
+    headers = " ".join(response.get(name, "") for name in ("Location", "Link", "Content-Location"))
+    return f"{headers}\n{content.decode(errors='replace')}"
 
 
 def send(world, role: str, row: str, ids=None):
