@@ -19,8 +19,8 @@ def _level(code: str) -> LevelOfCare:
     return LevelOfCare.objects.get(code=code)
 
 
-@pytest.fixture
-def network(db):
+def network_build() -> SimpleNamespace:
+    """The network of the fixture `network`, for fixtures of a wider scope."""
     austin = SiteFactory(code="austin", name="Austin")
     houston = SiteFactory(code="houston", name="Houston")
     programs = SimpleNamespace(
@@ -35,7 +35,13 @@ def network(db):
 
 
 @pytest.fixture
-def users(network):
+def network(db):
+    return network_build()
+
+
+def users_build(network) -> SimpleNamespace:
+    """The cast of the fixture `users`, for fixtures of a wider scope."""
+
     def user(username, role=None, site=None):
         u = UserFactory(username=username)
         if role is not None:
@@ -52,6 +58,11 @@ def users(network):
         admin=user("orgadmin", Role.ORGANISATION_ADMIN),
         nobody=user("nobody"),
     )
+
+
+@pytest.fixture
+def users(network):
+    return users_build(network)
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from backend.partners.models import Consent, ConsentExpiry, InformationKind, PartnerKind, Scope
+from backend.webhooks.models import WebhookDelivery, WebhookEvent
+from services import webhooks
 from services.clock import local_today
 from services.consent import document_checksum
 from services.partners import partner_create
@@ -69,34 +71,67 @@ def make_partner(network):
     return make
 
 
+def webhook_with_delivery(partner, url: str, *, status: str = "delivered"):
+    """A subscription of `partner` to availability changes, and one delivery of
+    such an event to it: (subscription, delivery)."""
+    subscription = webhooks.subscription_create(
+        partner=partner, url=url, events=["availability.changed"]
+    )
+    event = WebhookEvent.objects.create(type="availability.changed", occurred_at=timezone.now())
+    delivery = WebhookDelivery.objects.create(
+        event=event,
+        subscription=subscription,
+        webhook_id=f"msg_{subscription.pk.hex[:8]}",
+        status=status,
+        delivered_at=timezone.now() if status == "delivered" else None,
+        created_at=timezone.now(),
+    )
+    return subscription, delivery
+
+
+def consent_make(
+    client,
+    *,
+    recorded_by,
+    partner=None,
+    recipient_class="",
+    purpose="payment",
+    kinds=None,
+    **fields,
+):
+    """A Consent of `client`, signed yesterday with a PDF on file (the fixture
+    `make_consent`, for fixtures of a wider scope)."""
+    content = fields.pop("document_content", b"%PDF-1.4 signed consent")
+    values = {
+        "client": client,
+        "recipient_partner": partner,
+        "recipient_class": recipient_class,
+        "purpose": purpose,
+        "information_kinds": kinds or [k.value for k in InformationKind],
+        "information_description": "Dates of admission and discharge, levels of care.",
+        "right_to_revoke_stated": True,
+        "expiry": ConsentExpiry.DATE,
+        "expires_on": austin_today() + dt.timedelta(days=365),
+        "signed_on": austin_today() - dt.timedelta(days=1),
+        "signed_by": f"{client.first_name} {client.last_name}",
+        "recorded_by": recorded_by,
+        "recorded_at": timezone.now(),
+        "document_name": "consent.pdf",
+        "document_sha256": document_checksum(content),
+    }
+    values.update(fields)
+    consent = Consent(**values)
+    consent.document.save("consent.pdf", ContentFile(content), save=False)
+    consent.save()
+    return consent
+
+
 @pytest.fixture
 def make_consent(users):
     """make_consent(client, partner=..., purpose=..., kinds=[...], **fields) -> Consent,
     signed yesterday with a PDF on file, recorded by the Austin coordinator."""
 
-    def make(client, *, partner=None, recipient_class="", purpose="payment", kinds=None, **fields):
-        content = fields.pop("document_content", b"%PDF-1.4 signed consent")
-        values = {
-            "client": client,
-            "recipient_partner": partner,
-            "recipient_class": recipient_class,
-            "purpose": purpose,
-            "information_kinds": kinds or [k.value for k in InformationKind],
-            "information_description": "Dates of admission and discharge, levels of care.",
-            "right_to_revoke_stated": True,
-            "expiry": ConsentExpiry.DATE,
-            "expires_on": austin_today() + dt.timedelta(days=365),
-            "signed_on": austin_today() - dt.timedelta(days=1),
-            "signed_by": f"{client.first_name} {client.last_name}",
-            "recorded_by": users.austin,
-            "recorded_at": timezone.now(),
-            "document_name": "consent.pdf",
-            "document_sha256": document_checksum(content),
-        }
-        values.update(fields)
-        consent = Consent(**values)
-        consent.document.save("consent.pdf", ContentFile(content), save=False)
-        consent.save()
-        return consent
+    def make(client, **fields):
+        return consent_make(client, recorded_by=users.austin, **fields)
 
     return make

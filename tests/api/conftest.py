@@ -26,15 +26,22 @@ def outsider(network):
 
 @pytest.fixture
 def austin_record(network, users):
+    return austin_record_build(network, users)
+
+
+def austin_record_build(network, users, names=None) -> SimpleNamespace:
     """An Austin client in Austin detox with a requested step-down to Austin
     residential: a record that only Austin's staff (and org admins) may see.
     Beside it, an Austin alumnus discharged eight days ago: their follow-ups
     (the 7-day one due, seen by Austin's staff and the alumni team too), and
     a referral back into Austin IOP from the missed 48-hour one.
 
-    `ids` maps each URL resource to the id its detail routes take.
+    `ids` maps each URL resource to the id its detail routes take. `names`
+    gives the client, the moving client and the alumnus names of their own
+    ({"client": {"first_name": ..., "last_name": ...}, ...}).
     """
-    client = placed_client(network.austin_detox, users.austin)
+    names = names or {}
+    client = placed_client(network.austin_detox, users.austin, **names.get("client", {}))
     episode = client.episodes.get()
     placement = client.placements.get()
     transfer = transfer_to(
@@ -42,7 +49,7 @@ def austin_record(network, users):
     )
     # A second Austin client, moving to residential with an approved transfer:
     # its hand-off, a checklist item, and a notification for the Austin coordinator.
-    moving = placed_client(network.austin_detox, users.austin)
+    moving = placed_client(network.austin_detox, users.austin, **names.get("moving", {}))
     approved = transfer_to(
         network.austin_residential,
         client=moving,
@@ -61,7 +68,10 @@ def austin_record(network, users):
         created_at=timezone.now(),
     )
     alumnus = placed_client(
-        network.austin_iop, users.austin, started_at=timezone.now() - dt.timedelta(days=30)
+        network.austin_iop,
+        users.austin,
+        started_at=timezone.now() - dt.timedelta(days=30),
+        **names.get("alumnus", {}),
     )
     episodes.episode_discharge(
         actor=users.austin,
@@ -101,6 +111,10 @@ def austin_record(network, users):
         episode=episode,
         placement=placement,
         transfer=transfer,
+        moving=moving,
+        approved=approved,
+        handoff=handoff,
+        notification=notification,
         alumnus=alumnus,
         follow_up=follow_up,
         ids=ids,

@@ -2,7 +2,8 @@
 
 Generated NetBox-style: the routes come from the URL resolver
 (tests/api/helpers.py), so a new endpoint joins the anonymous and no-role
-rows of the matrix the day it is added.
+rows of the matrix the day it is added. The full matrix, every role against
+another site's records, is tests/security/test_access_matrix.py.
 """
 
 import pytest

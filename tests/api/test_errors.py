@@ -13,8 +13,7 @@ from backend.aftercare.models import FollowUp
 from backend.audit.models import AuditEvent
 from backend.care.models import Client, Episode, Placement, Transfer, TransferEvent
 from backend.notifications.models import Notification
-from backend.webhooks.models import WebhookDelivery, WebhookEvent
-from services import episodes, webhooks
+from services import episodes
 from services.aftercare import follow_ups, plans
 from services.clock import site_today
 from services.errors import (
@@ -25,6 +24,7 @@ from services.errors import (
 from services.partners import partner_create
 from tests.api.helpers import api_routes, assert_problem, error_for, transfer_to
 from tests.factories import ClientFactory, placed_client
+from tests.partner_fixtures import webhook_with_delivery
 
 ROUTES = api_routes()
 PASSWORD = "pw-for-tests-only"  # tests/factories.py UserFactory
@@ -911,18 +911,7 @@ def _webhook_fuzz_targets(network, users) -> dict:
         scopes=["availability:read", "webhooks:manage"],
         sites=[network.austin],
     )
-    subscription = webhooks.subscription_create(
-        partner=partner, url="https://hospital.example/hooks", events=["availability.changed"]
-    )
-    event = WebhookEvent.objects.create(type="availability.changed", occurred_at=timezone.now())
-    delivery = WebhookDelivery.objects.create(
-        event=event,
-        subscription=subscription,
-        webhook_id="msg_fuzz",
-        status="delivered",
-        delivered_at=timezone.now(),
-        created_at=timezone.now(),
-    )
+    subscription, delivery = webhook_with_delivery(partner, "https://hospital.example/hooks")
     one = f"/api/v1/partner/webhooks/{subscription.pk}/"
     return {
         ("post", "partner-webhooks"): (
