@@ -62,7 +62,8 @@ class VisibleModelViewSet(viewsets.GenericViewSet):
         if ids is None:
             return None
         by_id = {row.pk: row for row in self.page_rows(queryset, ids)}
-        page = [by_id[pk] for pk in ids]
+        # In the page's order; a row gone between the two reads (deleted meanwhile) is left out.
+        page = [by_id[pk] for pk in ids if pk in by_id]
         self.audit(page, AuditAction.LIST)
         return page
 
