@@ -15,6 +15,8 @@ task, a command) they are empty.
 """
 
 import ipaddress
+import json
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +25,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 
 from backend.audit.models import USER_AGENT_MAX_LENGTH, AuditAction, AuditEvent
 from services.clock import resolve_now
@@ -124,11 +127,79 @@ def audit_reads(
     now: datetime | None = None,
 ) -> int:
     """Record that `actor` read these (object id, client id) pairs; one query."""
-    written = audit_record_bulk(
+    return audit_reads_of_kinds(
         actor=actor,
+        records=((object_type, object_id, client_id) for object_id, client_id in records),
         action=action,
-        object_type=object_type,
-        records=((object_id, client_id, detail) for object_id, client_id in records),
+        detail=detail,
         now=now,
     )
-    return len(written)
+
+
+def audit_reads_of_kinds(
+    *,
+    actor: AbstractBaseUser,
+    records: Iterable[tuple[str, UUID, UUID]],
+    action: AuditAction = AuditAction.VIEW,
+    detail: dict | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Record that `actor` read these (object type, object id, client id)
+    records, of one kind or several (a page that shows placements, transfers and
+    hand-offs); one query.
+
+    A page writes a row per record it shows, all alike but for the type and the
+    ids. On PostgreSQL they go in one INSERT whose shared values are sent once
+    and whose types and ids come as arrays: no model instance is built, and the
+    statement runs on its own (no BEGIN and COMMIT around it). Elsewhere (the
+    SQLite demo) `audit_record_bulk` writes them, one insert per type.
+    """
+    records = list(records)
+    if not records:
+        return 0
+    if connection.vendor != "postgresql":
+        for object_type in dict.fromkeys(kind for kind, _, _ in records):
+            audit_record_bulk(
+                actor=actor,
+                action=action,
+                object_type=object_type,
+                records=((o, c, detail) for kind, o, c in records if kind == object_type),
+                now=now,
+            )
+        return len(records)
+    origin = _origin.get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _READS_INSERT,
+            {
+                "at": resolve_now(now),
+                "actor": getattr(actor, "pk", None),
+                "action": AuditAction(action).value,  # the value: psycopg sends an Enum's name
+                "detail": json.dumps(detail or {}),
+                "address": origin.address,
+                "user_agent": origin.user_agent,
+                "ids": [uuid.uuid4() for _ in records],
+                "object_types": [object_type for object_type, _, _ in records],
+                "object_ids": [object_id for _, object_id, _ in records],
+                "client_ids": [client_id for _, _, client_id in records],
+            },
+        )
+    return len(records)
+
+
+def _reads_insert_sql() -> str:
+    meta = AuditEvent._meta
+    shared = ["at", "actor", "action", "detail", "address", "user_agent"]
+    each = {"id": "uuid", "object_type": "varchar", "object_id": "uuid", "client_id": "uuid"}
+    casts = {"detail": "::jsonb", "address": "::inet"}
+    names = ", ".join(f'"{meta.get_field(name).column}"' for name in [*each, *shared])
+    values = ", ".join(f"%({name})s{casts.get(name, '')}" for name in shared)
+    arrays = ", ".join(f"%({name}s)s::{kind}[]" for name, kind in each.items())
+    return (
+        f'INSERT INTO "{meta.db_table}" ({names}) '
+        f"SELECT {', '.join(f'rows.{name}' for name in each)}, {values} "
+        f"FROM unnest({arrays}) AS rows ({', '.join(each)})"
+    )
+
+
+_READS_INSERT = _reads_insert_sql()

@@ -103,7 +103,20 @@ def _board_placements(user, site_ids) -> QuerySet[Placement]:
     return (
         access.placements_visible_to(user)
         .filter(ended_at__isnull=True, program__site_id__in=site_ids)
-        .select_related("client", "program__site")
+        # The client's name and MRN and the program's site: what the board shows.
+        .select_related("client", "program")
+        .only(
+            "id",
+            "client_id",
+            "program_id",
+            "episode_id",
+            "started_at",
+            "ended_at",
+            "client__first_name",
+            "client__last_name",
+            "client__mrn",
+            "program__site_id",
+        )
         .order_by("program_id", "client__last_name", "client__first_name", "id")
     )
 
@@ -146,9 +159,8 @@ def board(user, sites: list[Site], *, now: dt.datetime | None = None) -> Board:
     rows = [row for row in census.census_at(user=user) if row["site"] in zones]
     lines = {row["program"]: ProgramLine(census=row) for row in rows}
     for placement in _board_placements(user, site_ids):
-        placement.days_in_program = days_since(
-            placement.started_at, zones[placement.program.site_id], now
-        )
+        placement.site_zone = zones[placement.program.site_id]
+        placement.days_in_program = days_since(placement.started_at, placement.site_zone, now)
         line = lines.get(placement.program_id)
         if line is not None:
             line.placements.append(placement)

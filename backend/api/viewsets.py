@@ -8,13 +8,25 @@ from backend.audit.models import AuditAction
 from services.audit import audit_reads
 
 
+def concrete_fields(model) -> list[str]:
+    """The names of a model's own columns: with the related columns a serializer
+    reads, what `only()` keeps when it joins other tables."""
+    return [field.name for field in model._meta.concrete_fields]
+
+
 class VisibleModelViewSet(viewsets.GenericViewSet):
     """Subclasses define `visible_queryset(user)`; DRF's get_object() and
     list() then work only on that, so an invisible object is a 404 and is
     never listed.
 
+    `with_relations(queryset)` adds what the serializer reads beyond the rows
+    (select_related, prefetch_related, only). A list page is read in two steps:
+    the page's ids from the visible, filtered and ordered queryset, without those
+    joins, then the rows of those ids with them. The filters and the ordering are
+    planned and run on the narrow query; the wide one only looks rows up by key.
+
     `audit_object_type` (with `audit_client_id`) makes every list page and
-    every retrieve write audit rows: one bulk insert per response.
+    every retrieve write audit rows: one insert per response.
     """
 
     audit_object_type: str | None = None
@@ -22,8 +34,13 @@ class VisibleModelViewSet(viewsets.GenericViewSet):
     def visible_queryset(self, user):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def with_relations(self, queryset):
+        return queryset
+
     def get_queryset(self):
-        return self.visible_queryset(self.request.user)
+        queryset = self.visible_queryset(self.request.user)
+        # A list joins its relations to its page only (paginate_queryset).
+        return queryset if self.action == "list" else self.with_relations(queryset)
 
     @staticmethod
     def audit_client_id(obj):
@@ -41,10 +58,19 @@ class VisibleModelViewSet(viewsets.GenericViewSet):
         )
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            self.audit(page, AuditAction.LIST)
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        if ids is None:
+            return None
+        by_id = {row.pk: row for row in self.page_rows(queryset, ids)}
+        # In the page's order; a row gone between the two reads (deleted meanwhile) is left out.
+        page = [by_id[pk] for pk in ids if pk in by_id]
+        self.audit(page, AuditAction.LIST)
         return page
+
+    def page_rows(self, queryset, ids):
+        """The rows of a page's ids, with what the serializer reads. A view whose
+        serializer reads the visible queryset's annotations keeps that queryset."""
+        return self.with_relations(queryset.model._default_manager.filter(pk__in=ids))
 
 
 # GET of one record: the record in `serializer_class`, and its `view` audit row.

@@ -207,3 +207,20 @@ def test_a_journey_costs_the_same_queries_for_2_stays_as_for_20(api, network, us
     assert (len(few_body["placements"]), len(many_body["placements"])) == (FEW + 1, MANY + 1)
     assert len(many_body["transfers"]) == MANY - 1
     assert many == few
+
+
+@pytest.mark.parametrize("url", ["/api/v1/transfers/", "/api/v1/placements/", "/api/v1/clients/"])
+def test_pages_read_in_two_steps_keep_the_lists_order_and_rows(api, network, users, url):
+    # given seven stories and the whole list on one page
+    _add_austin_stories(7, network, users)
+    austin = api.as_user(users.austin)
+    whole = austin.get(url, {"page_size": 200}).json()
+
+    # when it is read three rows at a time
+    pages = [austin.get(url, {"page_size": 3, "page": n}).json() for n in range(1, 4)]
+
+    # then the pages are the list cut in order, each row as the whole list renders it
+    assert whole["count"] >= 7
+    shown = [row for page in pages for row in page["results"]]
+    assert shown == whole["results"][:9]
+    assert [page["count"] for page in pages] == [whole["count"]] * 3

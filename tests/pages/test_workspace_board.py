@@ -185,6 +185,49 @@ def test_the_board_renders_in_the_same_number_of_queries_at_two_sizes(
         assert browser.get(BOARD).status_code == 200
 
 
+# PostgreSQL: there the audit rows of every kind go in one insert (SQLite, the demo's
+# database, writes one insert per kind).
+@pytest.mark.postgres
+def test_the_board_of_200_clients_costs_the_queries_of_one_and_audits_in_one_insert(
+    session_as, network, users, django_assert_num_queries
+):
+    # given a site manager of Austin with one client in care (placements need no
+    # room here: the factory places them directly, as a history would)
+    manager = users.manager
+    placed_client(network.austin_iop, users.austin)
+    browser = session_as(manager)
+    browser.get(BOARD)  # the process's first request reads the content types once
+    with CaptureQueriesContext(connection) as one:
+        assert browser.get(BOARD).status_code == 200
+
+    # when 199 more are in care over its programs, with hand-offs waiting
+    programs = [network.austin_detox, network.austin_residential, network.austin_iop]
+    for index in range(199):
+        placed_client(programs[index % 3], users.austin)
+    for _ in range(5):
+        moving = placed_client(network.houston_residential, users.houston)
+        transfers.transfer_approve(
+            actor=manager,
+            transfer=transfers.transfer_request(
+                actor=users.houston, client=moving, to_program=network.austin_alumni
+            ),
+        )
+    before = AuditEvent.objects.count()
+
+    # then the board shows them all in as many queries as for one
+    with django_assert_num_queries(len(one.captured_queries)) as many:
+        response = browser.get(BOARD)
+    assert response.status_code == 200
+    assert response.content.count(b'data-figure="days"') == 200
+    # and every record it shows is audited by a single insert
+    inserts = [q["sql"] for q in many.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1 and "audit_auditevent" in inserts[0]
+    shown = AuditEvent.objects.order_by("at")[before:]
+    kinds = {row.object_type for row in shown}
+    assert {"placement", "transfer", "handoff"} <= kinds
+    assert sum(1 for row in shown if row.object_type == "placement") == 200
+
+
 def test_the_counts_refresh_names_no_client_and_shows_when(session_as, network, users):
     story = _story(network, users)
     before = AuditEvent.objects.count()

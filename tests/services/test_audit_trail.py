@@ -5,10 +5,11 @@ import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.audit.models import AuditAction, AuditEvent
-from services.audit import audit_record
+from services.audit import audit_origin, audit_reads, audit_reads_of_kinds, audit_record
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +79,46 @@ def test_the_admin_shows_an_audit_row_but_cannot_add_change_or_delete_it(client,
     )
     assert listing.status_code in (200, 302)
     assert AuditEvent.objects.filter(pk=event.pk, action=AuditAction.VIEW).exists()
+
+
+@pytest.mark.postgres
+def test_reads_of_several_kinds_are_written_in_one_insert_with_their_origin(db):
+    # given a reader, a request's origin and records of three kinds
+    reader = UserFactory(username="reader")
+    shown = [
+        ("placement", uuid.uuid4(), uuid.uuid4()),
+        ("transfer", uuid.uuid4(), uuid.uuid4()),
+        ("handoff", uuid.uuid4(), uuid.uuid4()),
+    ]
+    at = timezone.now()
+
+    # when they are recorded as read
+    with (
+        audit_origin(address="203.0.113.9", user_agent="Browser/1.0"),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        written = audit_reads_of_kinds(
+            actor=reader, records=shown, action=AuditAction.LIST, detail={"path": "/x/"}, now=at
+        )
+
+    # then one statement wrote a row per record, each with what it read and from where
+    assert written == 3
+    assert len(queries) == 1
+    rows = AuditEvent.objects.filter(actor=reader).order_by("object_type")
+    assert [(r.object_type, r.object_id, r.client_id) for r in rows] == sorted(shown)
+    for row in rows:
+        assert (row.action, row.at, row.detail) == (AuditAction.LIST, at, {"path": "/x/"})
+        assert (row.address, row.user_agent) == ("203.0.113.9", "Browser/1.0")
+    assert len({row.pk for row in rows}) == 3
+
+
+def test_no_records_read_writes_nothing(db):
+    # given a reader
+    reader = UserFactory(username="reader")
+
+    # when an empty page is recorded
+    with CaptureQueriesContext(connection) as queries:
+        written = audit_reads(actor=reader, object_type="client", records=[])
+
+    # then nothing is written, and no query is made
+    assert (written, len(queries), AuditEvent.objects.count()) == (0, 0, 0)

@@ -23,7 +23,7 @@ from backend.aftercare.models import (
     Referral,
     SelfReportedStatus,
 )
-from backend.api.fields import EmptyAsNullChoiceField
+from backend.api.fields import EmptyAsNullChoiceField, nested_serializer
 from backend.care.api.serializers import program_field
 from backend.care.models import Client
 from backend.partners.models import PartnerReferral
@@ -318,15 +318,16 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FollowUpPlanSerializer)
     def get_plan(self, follow_up):
-        return FollowUpPlanSerializer(
-            follow_up.plan, context={"time_zone": follow_up.site.time_zone}
-        ).data
+        plans = nested_serializer(self, FollowUpPlanSerializer, time_zone=follow_up.site.time_zone)
+        return plans.to_representation(follow_up.plan)
 
     @extend_schema_field(ReferralSerializer(allow_null=True))
     def get_referral(self, follow_up):
         # select_related("referral") in the view: no query per follow-up.
         referral = getattr(follow_up, "referral", None)
-        return ReferralSerializer(referral).data if referral is not None else None
+        if referral is None:
+            return None
+        return nested_serializer(self, ReferralSerializer).to_representation(referral)
 
 
 class FollowUpQuerySerializer(serializers.Serializer):

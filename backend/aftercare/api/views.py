@@ -179,7 +179,10 @@ class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
     filter_backends = []  # the queue takes its own parameters (FollowUpQuerySerializer)
 
     def visible_queryset(self, user):
-        return with_relations(access.follow_ups_visible_to(user))
+        return access.follow_ups_visible_to(user)
+
+    def with_relations(self, queryset):
+        return with_relations(queryset)
 
     def get_serializer_context(self):
         # FollowUpSerializer tells a single follow-up's `site_today` from the clock.
@@ -196,7 +199,7 @@ class FollowUpViewSet(AuditedRetrieveMixin, VisibleModelViewSet):
             site_id=query.validated_data.get("site"),
             now=now,
         )
-        page = self.paginate_queryset(with_relations(rows))
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(self._render(page, many=True, now=now))
 
     @action(detail=True, methods=["post"])
@@ -371,10 +374,11 @@ class ReferralViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
         return referral.client_id or referral.pk
 
     def visible_queryset(self, user):
-        return (
-            access.referrals_visible_to(user)
-            .select_related("client", "to_program", "created_by", "partner_details__partner")
-            .order_by("-created_at", "id")
+        return access.referrals_visible_to(user).order_by("-created_at", "id")
+
+    def with_relations(self, queryset):
+        return queryset.select_related(
+            "client", "to_program", "created_by", "partner_details__partner"
         )
 
     def _answer(self, referral) -> Response:

@@ -4,6 +4,7 @@ Neither holds a business rule: that is services/' job."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from backend.api.fields import nested_serializer
 from backend.care.models import (
     Client,
     DischargeType,
@@ -79,7 +80,9 @@ class ClientSerializer(serializers.ModelSerializer):
     def get_current_placement(self, client):
         # Filled by a Prefetch in the view: no query per client.
         current = getattr(client, "open_placements", None)
-        return CurrentPlacementSerializer(current[0]).data if current else None
+        if not current:
+            return None
+        return nested_serializer(self, CurrentPlacementSerializer).to_representation(current[0])
 
 
 class ClientCreateSerializer(serializers.Serializer):

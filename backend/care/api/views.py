@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from backend.api.filters import BooleanFilter
 from backend.api.schema import problem_responses
-from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
+from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet, concrete_fields
 from backend.care.api import examples
 from backend.care.api.serializers import (
     AdmitSerializer,
@@ -30,7 +30,7 @@ from backend.care.api.serializers import (
     TransferRequestSerializer,
     TransferSerializer,
 )
-from backend.care.models import Placement, Transfer, TransferEvent, TransferStatus
+from backend.care.models import Episode, Placement, Transfer, TransferEvent, TransferStatus
 from backend.network.models import LevelCode
 from services import access, clients, episodes, transfers
 from services.audit import audit_reads
@@ -114,7 +114,10 @@ class ClientViewSet(
         return obj.pk
 
     def visible_queryset(self, user):
-        return access.clients_visible_to(user).prefetch_related(open_placements_prefetch())
+        return access.clients_visible_to(user)
+
+    def with_relations(self, queryset):
+        return queryset.prefetch_related(open_placements_prefetch())
 
     def create(self, request):
         data = self._validated(ClientCreateSerializer, request.data)
@@ -206,7 +209,12 @@ class EpisodeViewSet(
     audit_object_type = "episode"
 
     def visible_queryset(self, user):
-        return access.episodes_visible_to(user).select_related("admitted_by", "discharged_by")
+        return access.episodes_visible_to(user)
+
+    def with_relations(self, queryset):
+        return queryset.select_related("admitted_by", "discharged_by").only(
+            *concrete_fields(Episode), "admitted_by__username", "discharged_by__username"
+        )
 
     def create(self, request):
         serializer = AdmitSerializer(data=request.data, context={"request": request})
@@ -257,7 +265,16 @@ class PlacementViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModel
     audit_object_type = "placement"
 
     def visible_queryset(self, user):
-        return access.placements_visible_to(user).select_related("program__site")
+        return access.placements_visible_to(user)
+
+    def with_relations(self, queryset):
+        return queryset.select_related("program__site").only(
+            *concrete_fields(Placement),
+            "program__name",
+            "program__site_id",
+            "program__level_id",
+            "program__site__name",
+        )
 
 
 # --- transfers -------------------------------------------------------------
@@ -328,11 +345,28 @@ class TransferViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelV
     audit_object_type = "transfer"
 
     def visible_queryset(self, user):
+        return access.transfers_visible_to(user)
+
+    def with_relations(self, queryset):
+        # Each program's site and level (the level's intensity gives the direction),
+        # the requester's username, the hand-off's id: those columns only.
+        programs = [
+            f"{side}_program__{column}"
+            for side in ("from", "to")
+            for column in ("site_id", "level_id", "level__intensity")
+        ]
         return (
-            access.transfers_visible_to(user)
-            .select_related("from_program__level", "to_program__level", "requested_by", "handoff")
+            queryset.select_related(
+                "from_program__level", "to_program__level", "requested_by", "handoff"
+            )
+            .only(*concrete_fields(Transfer), *programs, "requested_by__username", "handoff__id")
             .prefetch_related(
-                Prefetch("events", queryset=TransferEvent.objects.select_related("actor"))
+                Prefetch(
+                    "events",
+                    queryset=TransferEvent.objects.select_related("actor").only(
+                        *concrete_fields(TransferEvent), "actor__username"
+                    ),
+                )
             )
         )
 

@@ -12,13 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backend.api.schema import problem_responses
-from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet
+from backend.api.viewsets import AuditedRetrieveMixin, VisibleModelViewSet, concrete_fields
 from backend.handoffs.api.serializers import (
     HandoffItemCompleteSerializer,
     HandoffItemSerializer,
     HandoffSerializer,
 )
-from backend.handoffs.models import HandoffItem, HandoffStatus
+from backend.handoffs.models import Handoff, HandoffItem, HandoffStatus
 from services import access, handoffs
 
 
@@ -108,11 +108,28 @@ class HandoffViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelVi
         return obj.transfer.client_id
 
     def visible_queryset(self, user):
+        return access.handoffs_visible_to(user)
+
+    def with_relations(self, queryset):
+        transfer = [
+            f"transfer__{name}"
+            for name in ("client_id", "from_program_id", "to_program_id", "planned_for")
+        ]
         return (
-            access.handoffs_visible_to(user)
-            .select_related("transfer", "acknowledged_by", "closed_by")
+            queryset.select_related("transfer", "acknowledged_by", "closed_by")
+            .only(
+                *concrete_fields(Handoff),
+                *transfer,
+                "acknowledged_by__username",
+                "closed_by__username",
+            )
             .prefetch_related(
-                Prefetch("items", queryset=HandoffItem.objects.select_related("completed_by"))
+                Prefetch(
+                    "items",
+                    queryset=HandoffItem.objects.select_related("completed_by").only(
+                        *concrete_fields(HandoffItem), "completed_by__username"
+                    ),
+                )
             )
         )
 

@@ -179,6 +179,9 @@ class ConsentViewSet(mixins.ListModelMixin, AuditedRetrieveMixin, VisibleModelVi
     def visible_queryset(self, user):
         return consents.consents_visible(actor=user).order_by("-signed_on", "-recorded_at", "id")
 
+    def page_rows(self, queryset, ids):
+        return queryset.filter(pk__in=ids)  # with `is_active`, which the serializer reads
+
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         consent = self.get_object()

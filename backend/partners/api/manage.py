@@ -218,11 +218,11 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleMo
             raise NotFound()
 
     def visible_queryset(self, user):
-        return (
-            partners.partners_visible_to(user)
-            .select_related("user")
-            .prefetch_related("sites", "user__oauth2_provider_application")
-            .order_by("name")
+        return partners.partners_visible_to(user).order_by("name")
+
+    def with_relations(self, queryset):
+        return queryset.select_related("user").prefetch_related(
+            "sites", "user__oauth2_provider_application"
         )
 
     def _answer(self, partner, code=status.HTTP_200_OK) -> Response:

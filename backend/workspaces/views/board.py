@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from backend.workspaces import forms
 from backend.workspaces.views import follow_ups
-from backend.workspaces.views.common import audit_shown, picked_sites
+from backend.workspaces.views.common import audit_shown_kinds, picked_sites
 from backend.workspaces.views.transfers import transfer_forms
 from services import workspaces
 
@@ -62,11 +62,15 @@ def board(request):
     placements = [p for line in data.programs for p in line.placements]
     transfers = [*data.incoming, *data.outgoing, *(needs.full_requests if needs else [])]
     shown_handoffs = [*data.handoffs, *(needs.escalated if needs else [])]
-    audit_shown(request, "placement", ((p.pk, p.client_id) for p in placements))
-    audit_shown(request, "transfer", ((t.pk, t.client_id) for t in transfers))
-    audit_shown(request, "handoff", ((h.pk, h.transfer.client_id) for h in shown_handoffs))
-    if needs:
-        audit_shown(request, "follow_up", ((f.pk, f.client_id) for f in needs.overdue_follow_ups))
+    audit_shown_kinds(
+        request,
+        {
+            "placement": ((p.pk, p.client_id) for p in placements),
+            "transfer": ((t.pk, t.client_id) for t in transfers),
+            "handoff": ((h.pk, h.transfer.client_id) for h in shown_handoffs),
+            "follow_up": ((f.pk, f.client_id) for f in (needs.overdue_follow_ups if needs else [])),
+        },
+    )
 
     return render(
         request,

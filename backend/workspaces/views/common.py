@@ -5,7 +5,7 @@ from uuid import UUID
 from django.http import Http404
 
 from backend.audit.models import AuditAction
-from services.audit import audit_reads
+from services.audit import audit_reads, audit_reads_of_kinds
 
 
 def picked_sites(sites: list, value: str | None) -> list:
@@ -30,5 +30,20 @@ def audit_shown(request, object_type: str, records, action=AuditAction.LIST) -> 
         object_type=object_type,
         action=action,
         records=list(records),
+        detail={"path": request.path, "via": "workspace"},
+    )
+
+
+def audit_shown_kinds(request, shown: dict, action=AuditAction.LIST) -> None:
+    """As audit_shown, for a page that shows several kinds of record: `shown`
+    maps each object type to its (id, client id) pairs. One insert for them all."""
+    audit_reads_of_kinds(
+        actor=request.user,
+        action=action,
+        records=[
+            (object_type, object_id, client_id)
+            for object_type, records in shown.items()
+            for object_id, client_id in records
+        ],
         detail={"path": request.path, "via": "workspace"},
     )
