@@ -64,7 +64,8 @@ class Counted:
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, exception=None, **kwargs):
-    if not Counted.on:
+    # Sign-ins happen before the counted window: they are kept, and reported apart.
+    if not Counted.on and not name.startswith(SIGN_IN):
         return
     Counted.samples[name].append(response_time)
     if exception is not None:
@@ -519,14 +520,18 @@ def main() -> None:
     parser.add_argument("--duration", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--leave-out", default="", help="comma-separated request names")
     args = parser.parse_args()
+    left_out = {name.strip() for name in args.leave_out.split(",") if name.strip()}
     PLAN.update(json.loads(args.plan.read_text()))
 
     if args.phase == "mixed":
         classes = []
         for role, count in PLAN["counts"].items():
-            ROLES[role].fixed_count = count
-            classes.append(ROLES[role])
+            cls = ROLES[role]
+            cls.fixed_count = count
+            cls.tasks = [t for t in cls.tasks if t.__name__ not in left_out]
+            classes.append(cls)
     else:
         Ceiling.fixed_count = args.users
         classes = [Ceiling]
