@@ -4,12 +4,15 @@ that expire and can be revoked."""
 
 import datetime as dt
 import importlib
+import threading
 
+import httpx
 import pytest
 import time_machine
 from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -135,3 +138,39 @@ def test_a_token_is_revoked_by_delete(users):
     assert client.get("/api/v1/me/").status_code == 401
     client.credentials()
     assert client.delete(TOKEN_URL).status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sign_ins_at_once_over_an_expired_token_all_get_the_one_new_token(live_server, users):
+    # given a coordinator whose token has expired, and six of their clients signing in at once
+    old = Token.objects.create(user=users.austin)
+    Token.objects.filter(pk=old.pk).update(created=timezone.now() - dt.timedelta(hours=13))
+    contenders = 6
+    barrier = threading.Barrier(contenders)
+    answers = [None] * contenders
+
+    def sign_in_over_http(index):
+        try:
+            with httpx.Client(base_url=live_server.url, timeout=30) as http:
+                barrier.wait(timeout=10)
+                answers[index] = http.post(
+                    "/api/v1/auth/token/",
+                    json={"username": "coordinator.austin", "password": PASSWORD},
+                )
+        finally:
+            connection.close()
+
+    # when they all sign in
+    threads = [threading.Thread(target=sign_in_over_http, args=(i,)) for i in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then every one got a 200 with the same new token, and the user has one token
+    assert [a.status_code for a in answers] == [200] * contenders, [a.text for a in answers]
+    keys = {a.json()["token"] for a in answers}
+    assert len(keys) == 1
+    assert keys != {old.key}
+    assert list(Token.objects.filter(user=users.austin).values_list("key", flat=True)) == [*keys]

@@ -1,6 +1,7 @@
 """Signing in for API clients, and who the caller is."""
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
@@ -37,6 +38,19 @@ class TokenCredentialsSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=4096, trim_whitespace=False, style={"input_type": "password"}
     )
+
+
+def staff_token_for(user) -> Token:
+    """The user's live token, or a new one when it has expired. Two sign-ins at
+    once take turns on the token's row lock: the second finds the first's new
+    token (get_or_create re-reads it after the unique user_id refuses a second),
+    where replacing it unlocked would make two tokens for one user and a 500."""
+    with transaction.atomic():
+        token, created = Token.objects.select_for_update().get_or_create(user=user)
+        if not created and token_expired(token):
+            token.delete()
+            token = Token.objects.create(user=user)
+    return token
 
 
 class ObtainTokenView(APIView):
@@ -81,11 +95,7 @@ class ObtainTokenView(APIView):
         if user is None or not user.is_active:
             # One message for a wrong name and a wrong password: no account probing.
             raise InvalidCredentials()
-        token, created = Token.objects.get_or_create(user=user)
-        if not created and token_expired(token):
-            token.delete()
-            token = Token.objects.create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": staff_token_for(user).key})
 
     @extend_schema(
         summary="Revoke the token this request is signed in with",
