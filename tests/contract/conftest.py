@@ -34,6 +34,10 @@ def scene(austin_record, make_partner, make_consent):  # noqa: F811
         "consents": consent.pk,
         "partners": partner.partner.pk,
         "credentials": partner.credential.client_id,
+        # The partner API's: the consented client and its consent; the partner's
+        # referrals and webhooks come from the responses that create them.
+        "partner/clients": austin_record.client.pk,
+        "partner/consents": consent.pk,
     }
     return SimpleNamespace(ids=ids, partner=partner)
 
