@@ -7,7 +7,7 @@ services' business (services/access.py, services/consent.py).
 """
 
 from oauth2_provider.models import AccessToken
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
 MSG_PARTNER_ON_STAFF = "Partner credentials cannot call staff endpoints; see /api/v1/partner/."
@@ -47,6 +47,10 @@ class PartnerScope(BasePermission):
         scope = view.required_scope
         if isinstance(scope, dict):
             scope = scope.get(request.method, scope.get("*"))
+        if scope is None:
+            # A method the view does not serve (TRACE): permissions run before DRF
+            # looks for its handler, so say so here (it was a 500).
+            raise MethodNotAllowed(request.method)
         # A tuple: any one of these scopes will do.
         wanted = scope if isinstance(scope, tuple) else (scope,)
         if not any(s in partner.scopes and request.auth.allow_scopes([s]) for s in wanted):

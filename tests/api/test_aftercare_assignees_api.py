@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from backend.aftercare.models import AlumniTeamMembership, FollowUpStatus
+from backend.api.filters import BLANK
 from backend.audit.models import AuditEvent
 from services.access import Role, role_grant
 from tests.api.helpers import assert_problem, error_for
@@ -217,13 +218,14 @@ def test_a_site_whose_follow_ups_the_caller_may_not_reassign_is_a_404_naming_sit
     assert_problem(response, 404, code="not_found", fields={"site"})
 
 
-def test_a_malformed_site_is_a_400_naming_it_and_an_empty_one_no_filter(api, users, team):
+def test_a_malformed_or_empty_site_is_a_400_naming_it(api, users, team):
     alumni = api.as_user(users.alumni)
 
     problem = assert_problem(alumni.get(ASSIGNEES, {"site": "austin"}), 400, fields={"site"})
-
     assert error_for(problem, "site")["message"] == "Must be a valid UUID."
-    assert _usernames(alumni.get(ASSIGNEES, {"site": ""})) == _usernames(alumni.get(ASSIGNEES))
+
+    problem = assert_problem(alumni.get(ASSIGNEES, {"site": ""}), 400, fields={"site"})
+    assert error_for(problem, "site")["message"] == BLANK
 
 
 # --- the cost of the list ---------------------------------------------------------------

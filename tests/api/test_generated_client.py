@@ -307,8 +307,10 @@ def test_the_docs_story_runs_through_the_generated_client(
     assert index.clients == f"{live_server.url}/api/v1/clients/"
 
     site = austin.ok("sites_list", code="austin").results[0]
-    detox = austin.ok("programs_list", site=site.id, level="detox").results[0]
-    residential = austin.ok("programs_list", site=site.id, level="residential").results[0]
+    # `level` is one of the level codes, an enum of the generated client
+    level = model("ProgramsListLevel")
+    detox = austin.ok("programs_list", site=site.id, level=level.DETOX).results[0]
+    residential = austin.ok("programs_list", site=site.id, level=level.RESIDENTIAL).results[0]
 
     # 1. register a client, leaving out the registering site
     client = austin.ok(

@@ -12,6 +12,7 @@ is one line there.
 
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -24,7 +25,9 @@ from services import aftercare_metrics as metrics
 
 DEFAULT_DAYS = 365
 
-SITE = OpenApiParameter("site", str, description="Site id: only the courses it is responsible for.")
+SITE = OpenApiParameter(
+    "site", OpenApiTypes.UUID, description="Site id: only the courses it is responsible for."
+)
 
 
 class MetricsQuery(RangeQuery):

@@ -24,6 +24,7 @@ from backend.aftercare.models import (
     SelfReportedStatus,
 )
 from backend.api.fields import EmptyAsNullChoiceField, nested_serializer
+from backend.api.filters import QuerySerializer
 from backend.care.api.serializers import program_field
 from backend.care.models import Client
 from backend.partners.models import PartnerReferral
@@ -330,7 +331,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return nested_serializer(self, ReferralSerializer).to_representation(referral)
 
 
-class FollowUpQuerySerializer(serializers.Serializer):
+class FollowUpQuerySerializer(QuerySerializer):
     """The queue's query string."""
 
     status = serializers.ChoiceField(
@@ -422,7 +423,7 @@ class BulkReassignSerializer(ReassignSerializer):
 # --- who follow-ups may be given to -------------------------------------------
 
 
-class FollowUpAssigneeQuerySerializer(serializers.Serializer):
+class FollowUpAssigneeQuerySerializer(QuerySerializer):
     site = serializers.UUIDField(
         required=False,
         help_text="Only the members of this site's alumni team (a site whose follow-ups "

@@ -57,7 +57,11 @@ PAGE_PARAMETERS = [
         {"type": "integer", "minimum": 1},
         description="A page number within the paginated result set.",
     ),
-    OpenApiParameter("page_size", int, description="Number of results to return per page."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1},
+        description="Rows per page, 50 by default; more than 200 gives 200.",
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from backend.api.filters import QuerySerializer
 from backend.api.renderers import CSVRenderer, JSONRenderer
 from backend.api.schema import problem_responses
 from backend.audit.models import AuditAction, AuditEvent
@@ -21,7 +22,7 @@ from services import audit_trail
 CSV_MAX_ROWS = 10_000
 
 
-class AuditQuery(serializers.Serializer):
+class AuditQuery(QuerySerializer):
     client = serializers.UUIDField(required=False, help_text="The client whose record it is.")
     actor = serializers.IntegerField(
         required=False, min_value=1, help_text="The user id of who read or wrote."

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -19,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.filters import QuerySerializer
 from backend.api.renderers import CSVRenderer, JSONRenderer
 from backend.api.schema import problem_responses
 from backend.care.models import DischargeType
@@ -36,7 +38,7 @@ def _plausible(day: dt.date) -> dt.date:
     return day
 
 
-SITE = OpenApiParameter("site", str, description="Site id: only its programs.")
+SITE = OpenApiParameter("site", OpenApiTypes.UUID, description="Site id: only its programs.")
 LEVEL = OpenApiParameter("level", str, enum=LevelCode.values, description="Only this level.")
 FROM = OpenApiParameter(
     "from", dt.date, description="First site-local day (YYYY-MM-DD), inclusive."
@@ -47,7 +49,7 @@ FORMAT = OpenApiParameter(
 )
 
 
-class SiteLevelQuery(serializers.Serializer):
+class SiteLevelQuery(QuerySerializer):
     site = serializers.UUIDField(required=False, help_text="Only this site's programs.")
     level = serializers.ChoiceField(choices=LevelCode.choices, required=False)
 
@@ -274,7 +276,9 @@ class CensusView(CensusBaseView):
         parameters=[
             SITE,
             LEVEL,
-            OpenApiParameter("at", str, description="ISO 8601 instant; default now."),
+            OpenApiParameter(
+                "at", OpenApiTypes.DATETIME, description="ISO 8601 instant; default now."
+            ),
             OpenApiParameter("totals", bool, description="true: totals beside the rows."),
             FORMAT,
         ],

@@ -9,7 +9,7 @@ from backend.network.api.serializers import (
     ProgramSerializer,
     SiteSerializer,
 )
-from backend.network.models import LevelOfCare, Program, Site
+from backend.network.models import LevelCode, LevelOfCare, Program, Site
 from services.capacity import programs_with_occupancy
 
 # The network itself (levels, sites, programs and their occupancy) is not a
@@ -93,11 +93,10 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 class ProgramFilter(django_filters.FilterSet):
     site = django_filters.UUIDFilter(field_name="site_id", help_text="Site id.")
+    # The codes are fixed (LevelCode), so the schema can list them.
     level = django_filters.ChoiceFilter(
         field_name="level_id",
-        choices=lambda: [
-            (code, code) for code in LevelOfCare.objects.values_list("code", flat=True)
-        ],
+        choices=LevelCode.choices,
         help_text="Level code (detox, residential, ...).",
     )
     is_active = BooleanFilter()

@@ -1,9 +1,11 @@
 """GET /api/v1/partner/availability/: free places per site and level, de-identified."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from backend.api.filters import QuerySerializer
 from backend.api.schema import partner_auth, problem_responses
 from backend.network.models import CapacityUnit, LevelCode
 from backend.partners.api.base import RETRY_AFTER, PartnerAPIView
@@ -11,7 +13,7 @@ from backend.partners.models import Scope
 from services.availability import availability
 
 
-class AvailabilityQuerySerializer(serializers.Serializer):
+class AvailabilityQuerySerializer(QuerySerializer):
     level = serializers.ChoiceField(choices=LevelCode.choices, required=False)
     site = serializers.UUIDField(required=False)
 
@@ -45,7 +47,9 @@ class AvailabilityView(PartnerAPIView):
         auth=[partner_auth(Scope.AVAILABILITY_READ)],
         parameters=[
             OpenApiParameter("level", enum=LevelCode.values, required=False),
-            OpenApiParameter("site", type=str, required=False, description="A site's id."),
+            OpenApiParameter(
+                "site", type=OpenApiTypes.UUID, required=False, description="A site's id."
+            ),
             RETRY_AFTER,
         ],
         responses={200: AvailabilitySerializer, **problem_responses(400, 403, 429)},

@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from backend.api.filters import QuerySerializer
 from backend.api.schema import partner_auth, problem_responses
 from backend.care.models import Client
 from backend.partners.api import examples
@@ -60,7 +61,7 @@ PURPOSE = OpenApiParameter(
 )
 
 
-class PurposeQuery(serializers.Serializer):
+class PurposeQuery(QuerySerializer):
     purpose = serializers.ChoiceField(choices=READ_PURPOSES, required=False)
 
 

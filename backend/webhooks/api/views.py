@@ -231,7 +231,7 @@ class WebhookRotateSecretView(PartnerWebhookView):
         request=None,
         responses={
             200: WebhookSubscriptionWithSecretSerializer,
-            **problem_responses(403, 404, 429),
+            **problem_responses(400, 403, 404, 429),
         },
         examples=[_example("Rotated", {**SUBSCRIPTION, "secret": SECRET})],
     )
@@ -272,7 +272,7 @@ class WebhookRedeliverView(PartnerWebhookView):
         auth=AUTH,
         parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
         request=None,
-        responses={202: WebhookDeliverySerializer, **problem_responses(403, 404, 409, 429)},
+        responses={202: WebhookDeliverySerializer, **problem_responses(400, 403, 404, 409, 429)},
         examples=[
             _example(
                 "Pending again",
