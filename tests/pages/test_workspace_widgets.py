@@ -1,7 +1,8 @@
 """The workspaces' form renderer (backend/workspaces/widgets.py) writes widgets
 and labels in Python: every field of the workspace forms comes out as Django's
 own templates write it (the same elements, attributes, options and selection),
-less the whitespace between tags. A Django upgrade that changes its templates
+less the whitespace between tags, and a field row (field_row) keeps its help
+and errors beside the widget. A Django upgrade that changes its templates
 fails here, not silently on a page."""
 
 import re
@@ -13,6 +14,7 @@ from django import forms as django_forms
 from django.forms.renderers import DjangoTemplates
 
 from backend.workspaces import forms
+from backend.workspaces.templatetags.workspaces import field_row
 from backend.workspaces.widgets import PythonRenderer
 from tests.pages.html import parse
 
@@ -175,3 +177,32 @@ def test_help_text_groups_and_required_are_written():
     # and a select that can be left empty is required
     assert "required" in pick.attrs
     assert pick.attrs["id"] == "g-1-pick"
+
+
+def test_a_field_row_puts_help_and_errors_beside_the_widget_that_names_them():
+    # given a bound form whose field with help text is invalid
+    form = Grouped(
+        {"level": "nope", "on": "2026-01-31", "name": "ok", "pick": "a"},
+        renderer=PythonRenderer(),
+        action="/x/",
+        form_id="g-2",
+    )
+    assert not form.is_valid()
+
+    # when its row is written
+    row = parse(field_row(form["level"])).find("div")
+
+    # then the row is marked, and the widget names the help text and the error beside it
+    assert row.classes == {"field", "has-error"}
+    select = row.find("select")
+    assert select.attrs["aria-invalid"] == "true"
+    described = select.attrs["aria-describedby"].split()
+    assert described == ["g-2-level_helptext", "g-2-level_error"]
+    assert row.find("small", id="g-2-level_helptext").text() == "Where next."
+    assert "not one of the available choices" in row.find("p", id="g-2-level_error").text()
+    assert row.find("label").attrs["for"] == "g-2-level"
+
+    # and a checkbox comes before its label
+    outcome = forms.OutcomeForm(programs=PROGRAMS, action="/x/", form_id="o-1")
+    check = field_row(outcome["needs_housing"])
+    assert check.startswith('<div class="field check"><input type="checkbox"')
