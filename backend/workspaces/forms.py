@@ -11,6 +11,7 @@ from django import forms
 from backend.aftercare.models import AttemptResult, ContactChannel, SelfReportedStatus
 from backend.care.models import DischargeType, ReferralSource
 from backend.workspaces.actions import OnceForm
+from backend.workspaces.widgets import PythonRenderer
 
 
 def _text(**kwargs):
@@ -55,10 +56,16 @@ class ObjectChoiceField(forms.ChoiceField):
         return self.objects.get(value) if value else None
 
 
+# One for every form (its template engine is built once): its widgets and labels
+# are written in Python, not through a template each (widgets.py).
+RENDERER = PythonRenderer()
+
+
 class WorkspaceForm(OnceForm):
     """A form that knows where it posts, its button and its element id."""
 
     submit_label = "Save"
+    default_renderer = RENDERER
 
     def __init__(self, *args, action: str, form_id: str, **kwargs):
         kwargs.setdefault("auto_id", f"{form_id}-%s")

@@ -35,16 +35,20 @@ class Choices:
         )
 
 
-def follow_up_forms(follow_up, choices: Choices, data=None, only: str | None = None) -> dict:
+def follow_up_forms(
+    follow_up, choices: Choices, data=None, only: str | None = None, working: bool = True
+) -> dict:
+    """The row's forms (or the `only` one a POST fills in). An upcoming row
+    (`working` False) is not worked yet: only its reassign form is shown."""
     pk = follow_up.pk
     built = {}
-    if only in (None, "attempt"):
+    if only in (None, "attempt") and working:
         built["attempt"] = forms.AttemptForm(
             data if only else None,
             action=reverse("workspaces:follow-up-attempt", args=[pk]),
             form_id=f"attempt-{pk}",
         )
-    if only in (None, "outcome"):
+    if only in (None, "outcome") and working:
         built["outcome"] = forms.OutcomeForm(
             data if only else None,
             programs=choices.programs,
@@ -72,8 +76,9 @@ def queue(request):
     buckets = workspaces.follow_up_queue_page(user, mine=mine)
     choices = Choices(user)
     rows = [f for bucket in buckets.values() for f in bucket]
-    for follow_up in rows:
-        follow_up.forms = follow_up_forms(follow_up, choices)
+    for code, bucket in buckets.items():
+        for follow_up in bucket:
+            follow_up.forms = follow_up_forms(follow_up, choices, working=code != "upcoming")
     audit_shown(request, "follow_up", ((f.pk, f.client_id) for f in rows))
     return render(
         request,
