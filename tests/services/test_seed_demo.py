@@ -3,6 +3,7 @@ replayed through the services."""
 
 import datetime as dt
 import itertools
+import logging
 from io import StringIO
 
 import pytest
@@ -344,3 +345,16 @@ def test_the_demo_has_a_payer_and_a_referring_hospital_with_consents_and_prints_
     for application in Application.objects.all():
         assert application.client_id not in first + second
     assert "client_secret" not in first + second
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_seed_demo_output_is_its_progress_not_a_line_per_task(eager, caplog):
+    # given tasks that run in this process after each commit, as in the demo without a broker
+    caplog.set_level(logging.INFO)
+
+    # when the demo is seeded
+    seed_demo(clients=12)
+
+    # then Celery wrote no line per task, and its logger is as it was afterwards
+    assert not [r for r in caplog.records if r.name == "celery.app.trace"]
+    assert logging.getLogger("celery.app.trace").getEffectiveLevel() == logging.INFO

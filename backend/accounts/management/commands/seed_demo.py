@@ -7,6 +7,7 @@ values (passwords are reset), and clients are generated only while there are
 no demo clients yet. The work is done by backend/accounts/management/demo.py.
 """
 
+import logging
 import os
 import time
 
@@ -59,7 +60,19 @@ class Command(BaseCommand):
             help=f"Random seed: the same seed gives the same journeys (default {DEFAULT_SEED}).",
         )
 
-    def handle(self, *args, password, clients, days, seed, **options):
+    def handle(self, *args, **options):
+        # Without a broker the demo's tasks run in this process, and Celery writes a
+        # "Task ... succeeded" line for each: hundreds that would bury the progress.
+        trace = logging.getLogger("celery.app.trace")
+        level = trace.level
+        if options["verbosity"] < 2:
+            trace.setLevel(logging.WARNING)
+        try:
+            return self._seed(**options)
+        finally:
+            trace.setLevel(level)
+
+    def _seed(self, *, password, clients, days, seed, **options):
         if not 0 <= clients <= MAX_CLIENTS:
             raise CommandError(f"--clients must be between 0 and {MAX_CLIENTS}.")
         if not 14 <= days <= 3650:
