@@ -9,8 +9,9 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from backend.api.errors import PROBLEM_CONTENT_TYPE
+from backend.api.errors import MSG_BODY_TOO_LARGE, PROBLEM_CONTENT_TYPE
 from backend.api.pagination import MSG_PAGE_SIZE
+from backend.api.permissions import MSG_PARTNER_ON_STAFF, StaffOnly
 
 # One tag per resource: a generated client has one module per tag
 # (`continuum_client.api.transfers`). Keyed by the first segment of the path after
@@ -137,25 +138,28 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        # A paginated list answers 404 for a page that does not exist (`page=0`, past
-        # the end, not a number), and 400 for a `page_size` that is not a whole number
-        # of 1 or more: say so, whatever the view declared.
+        # Answers that come from what every view shares, whatever the view declared:
+        implied = []
         if self.method == "GET" and self._get_paginator() is not None and self._answers_a_list():
-            for code, (description, example) in (
-                ("404", PAGE_NOT_FOUND),
-                ("400", PAGE_SIZE_INVALID),
-            ):
-                if code not in responses:
-                    responses[code] = self._get_response_for_code(
-                        OpenApiResponse(
-                            ProblemSerializer, description=description, examples=[example]
-                        ),
-                        code,
-                        (PROBLEM_CONTENT_TYPE,),
-                        direction,
-                    )
-            responses = dict(sorted(responses.items()))
-        return responses
+            # a paginated list answers 404 for a page that does not exist (`page=0`, past
+            # the end, not a number), and 400 for a `page_size` that is not a whole number
+            # of 1 or more;
+            implied += [("404", PAGE_NOT_FOUND), ("400", PAGE_SIZE_INVALID)]
+        if any(isinstance(p, StaffOnly) for p in self.view.get_permissions()):
+            # a staff endpoint refuses a partner's access token (backend/api/permissions.py);
+            implied.append(("403", PARTNER_ON_STAFF))
+        if self.method in ("POST", "PUT", "PATCH"):
+            # and Django reads no body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+            implied.append(("413", BODY_TOO_LARGE))
+        for code, (description, example) in implied:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(ProblemSerializer, description=description, examples=[example]),
+                    code,
+                    (PROBLEM_CONTENT_TYPE,),
+                    direction,
+                )
+        return dict(sorted(responses.items()))
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -278,6 +282,19 @@ PAGE_SIZE_INVALID = (
         f"page_size: {MSG_PAGE_SIZE}",
         [{"field": "page_size", "code": "invalid", "message": MSG_PAGE_SIZE}],
     ),
+)
+
+
+PARTNER_ON_STAFF = (
+    "A partner's access token: staff endpoints refuse it (partners use /api/v1/partner/), "
+    "or a role that may not take this action.",
+    _example(403, "permission_denied", "Permission denied", MSG_PARTNER_ON_STAFF),
+)
+
+
+BODY_TOO_LARGE = (
+    "A request body over the limit Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE, 14 MB).",
+    _example(413, "payload_too_large", "Payload too large", MSG_BODY_TOO_LARGE.format(mb=14)),
 )
 
 

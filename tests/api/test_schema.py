@@ -233,3 +233,35 @@ def test_every_example_is_what_its_schema_describes(document):
     # then it fits (a list's example is not wrapped twice, an enum holds its values)
     assert seen > 100
     assert failures == []
+
+
+def test_every_staff_operation_documents_the_403_of_a_partners_token(schema):
+    # given every operation outside the partner API, the sign-in and the index
+    staff = [
+        (method, path, operation)
+        for method, path, operation in operations(schema)
+        if path.startswith("/api/v1/")
+        and not path.startswith("/api/v1/partner/")
+        and path not in ("/api/v1/", "/api/v1/auth/token/")
+    ]
+    assert len(staff) >= 50
+
+    # then each lists the 403 a partner's access token gets (test_partner_auth.py shows it)
+    missing = [
+        (method, path) for method, path, operation in staff if "403" not in operation["responses"]
+    ]
+    assert missing == []
+
+
+def test_every_operation_that_takes_a_body_documents_the_413_of_one_too_large(schema):
+    # given every POST, PUT and PATCH
+    writes = [
+        (method, path, operation)
+        for method, path, operation in operations(schema)
+        if method in ("post", "put", "patch")
+    ]
+    assert len(writes) >= 20
+
+    # then each lists the 413 of a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    missing = [(m, p) for m, p, operation in writes if "413" not in operation["responses"]]
+    assert missing == []
