@@ -27,7 +27,6 @@ import datetime as dt
 import io
 import os
 import pstats
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.census import database_recreate, django_setup, say  # noqa: E402
+from bench.census import say  # noqa: E402
+from bench.pages import load_average, page_time, pages_setup  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/continuum_follow_ups_bench"
 URL = "/follow-ups/"
@@ -181,17 +181,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not args.reuse:
-        database_recreate(args.database_url)
-    django_setup(args.database_url)
-    from django.conf import settings
-
-    # Static files are not collected for a bench: their names need no manifest.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    pages_setup(args.database_url, reuse=args.reuse)
     if args.reuse:
         from django.contrib.auth import get_user_model
 
@@ -201,7 +191,6 @@ def main() -> None:
         alumni = build(args.rows, args.programs, args.assignees)
         say(f"built in {time.perf_counter() - started:.1f} s")
 
-    from django.db import connection
     from django.test import Client
 
     browser = Client()
@@ -211,30 +200,16 @@ def main() -> None:
     shown = first.content.count(b'class="card follow-up"')
     forms = first.content.count(b'<form id="')
     options = first.content.count(b"<option ")
-    queries = []
-    with connection.execute_wrapper(lambda run, sql, *rest: queries.append(sql) or run(sql, *rest)):
-        browser.get(URL)
     if args.profile:
         profile_one(browser, args.profile)
-    timings, cpu = [], []
-    for _ in range(args.repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        response = browser.get(URL)
-        timings.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - start_cpu) * 1000)
-        assert response.status_code == 200
-    timings.sort()
-    median = statistics.median(timings)
-    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+    times = page_time(browser, URL, args.repeat)
     say(
         f"GET {URL}: {shown} follow-ups, {forms} forms, {options} options, "
-        f"{len(first.content):,} bytes, {len(queries)} SQL queries"
+        f"{len(first.content):,} bytes, {times.queries} SQL queries"
     )
-    say(f"median {median:.1f} ms, p95 {p95:.1f} ms over {args.repeat} requests")
-    # The CPU time of this process alone (not PostgreSQL's): a busy machine stretches
-    # the wall time of a request far more than the work the request itself does.
-    say(f"CPU time of the Django process: median {statistics.median(cpu):.1f} ms")
-    say(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
+    say(f"median {times.median_ms:.1f} ms, p95 {times.p95_ms:.1f} ms over {args.repeat} requests")
+    say(f"CPU time of the Django process: median {times.cpu_median_ms:.1f} ms")
+    say(load_average())
 
 
 if __name__ == "__main__":
