@@ -4,7 +4,6 @@ that expire and can be revoked."""
 
 import datetime as dt
 import importlib
-import threading
 
 import httpx
 import pytest
@@ -12,7 +11,6 @@ import time_machine
 from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -20,6 +18,7 @@ from rest_framework.test import APIClient
 
 from backend.accounts.lockout import MSG_LOCKED_OUT
 from backend.api.authentication import MSG_TOKEN_EXPIRED
+from tests.concurrency import race
 from tests.factories import UserFactory
 
 PASSWORD = "pw-for-tests-only"
@@ -147,26 +146,16 @@ def test_sign_ins_at_once_over_an_expired_token_all_get_the_one_new_token(live_s
     old = Token.objects.create(user=users.austin)
     Token.objects.filter(pk=old.pk).update(created=timezone.now() - dt.timedelta(hours=13))
     contenders = 6
-    barrier = threading.Barrier(contenders)
-    answers = [None] * contenders
 
-    def sign_in_over_http(index):
-        try:
-            with httpx.Client(base_url=live_server.url, timeout=30) as http:
-                barrier.wait(timeout=10)
-                answers[index] = http.post(
-                    "/api/v1/auth/token/",
-                    json={"username": "coordinator.austin", "password": PASSWORD},
-                )
-        finally:
-            connection.close()
+    def sign_in_over_http():
+        with httpx.Client(base_url=live_server.url, timeout=30) as http:
+            return http.post(
+                "/api/v1/auth/token/",
+                json={"username": "coordinator.austin", "password": PASSWORD},
+            )
 
-    # when they all sign in
-    threads = [threading.Thread(target=sign_in_over_http, args=(i,)) for i in range(contenders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    # when they all sign in at once
+    answers = race([sign_in_over_http] * contenders)
 
     # then every one got a 200 with the same new token, and the user has one token
     assert [a.status_code for a in answers] == [200] * contenders, [a.text for a in answers]

@@ -8,8 +8,8 @@ import pytest
 from backend.aftercare.models import FollowUp, FollowUpStatus
 from services.aftercare import follow_ups
 from services.errors import IllegalTransition
+from tests.concurrency import race
 from tests.factories import follow_up_row
-from tests.services.test_concurrency import race
 
 pytestmark = [
     pytest.mark.postgres,

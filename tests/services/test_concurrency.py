@@ -4,14 +4,12 @@ Each contender runs in its own thread with its own database connection and
 commits for real (transaction=True); a barrier releases them together.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from backend.care.models import Episode, Placement, Transfer, TransferStatus
 from services import episodes, transfers
 from services.errors import CapacityExceeded, ClientAlreadyInCare, TransferAlreadyActive
+from tests.concurrency import race
 from tests.factories import ClientFactory, placed_client
 
 # serialized_rollback: the flush after each test would drop the levels seeded by migration.
@@ -21,29 +19,6 @@ pytestmark = [
 ]
 
 CONTENDERS = 6
-
-
-def race(calls):
-    """Run each call in its own thread and connection, all released at once.
-    Returns each call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def test_coordinators_racing_for_the_last_bed_exactly_one_wins(network, users):
