@@ -10,12 +10,13 @@ cookies must not be usable from another site's script, and no staff client runs 
 import re
 
 from corsheaders.signals import check_request_enabled
+from django.conf import settings
 from django.dispatch import receiver
 
 from services.partners import origin_allowed
 
-# The same paths as settings.CORS_URLS_REGEX.
-PARTNER_SURFACES = re.compile(r"^/(api/v1/partner/|oauth/token/|fhir/)")
+# The paths django-cors-headers answers on at all (settings.CORS_URLS_REGEX).
+PARTNER_SURFACES = re.compile(settings.CORS_URLS_REGEX)
 
 
 @receiver(check_request_enabled, dispatch_uid="backend.partners.cors.partner_origins")
